@@ -1,0 +1,1 @@
+"""Command groups: thin over services, one module per group."""

@@ -1,0 +1,134 @@
+"""`bankon client …`: add, list and show the agent's clients."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bankon_cli.cli.options import (
+    AgentOption,
+    InnArgument,
+    ListFormatOption,
+    ObjectFormat,
+    ObjectFormatOption,
+    OutputFormat,
+)
+from bankon_cli.context import AppContext
+
+client_app = typer.Typer(help="Клиенты агента: добавление, список, карточка.", no_args_is_help=True)
+
+
+@client_app.command("add")
+def client_add(
+    ctx: typer.Context,
+    inn: Annotated[
+        str | None, typer.Option("--inn", help="ИНН компании (10 или 12 цифр).", show_default=False)
+    ] = None,
+    contact: Annotated[
+        str | None, typer.Option("--contact", help="ФИО контактного лица.", show_default=False)
+    ] = None,
+    name: Annotated[
+        str | None, typer.Option("--name", help="Наименование компании.", show_default=False)
+    ] = None,
+    email: Annotated[
+        str | None, typer.Option("--email", help="Email для приглашения.", show_default=False)
+    ] = None,
+    phone: Annotated[
+        str | None, typer.Option("--phone", help="Телефон (необязательно).", show_default=False)
+    ] = None,
+    agent: AgentOption = None,
+    no_invite: Annotated[
+        bool, typer.Option("--no-invite", help="Не отправлять приглашение.")
+    ] = False,
+    check_deliverability: Annotated[
+        bool, typer.Option("--check-deliverability", help="Проверить домен email через DNS.")
+    ] = False,
+    output_format: ObjectFormatOption = ObjectFormat.TABLE,
+) -> None:
+    """Add a client company and send it the invitation to the portal."""
+    from bankon_cli.cli.client_add import run_client_add
+
+    run_client_add(
+        ctx.obj,
+        values={"inn": inn, "contact": contact, "name": name, "email": email, "phone": phone},
+        agent_inn=agent,
+        invite=not no_invite,
+        check_deliverability=check_deliverability,
+        as_json=output_format is ObjectFormat.JSON,
+    )
+
+
+@client_app.command("list")
+def client_list(
+    ctx: typer.Context,
+    search: Annotated[
+        str, typer.Option("--search", "-s", help="Поиск по наименованию, ИНН, контакту и email.")
+    ] = "",
+    status: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--status",
+            help="Статус: pending («На рассмотрении») или attached («Закреплен»).",
+            show_default=False,
+        ),
+    ] = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region", help="Регион: код (77) или название (Москва).", show_default=False
+        ),
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent",
+            help="ИНН агента: только его клиенты и клиенты его субагентов.",
+            show_default=False,
+        ),
+    ] = None,
+    sort: Annotated[
+        str,
+        typer.Option(
+            "--sort",
+            help="Сортировка: created, name, inn, region, status; «-» впереди — по убыванию.",
+        ),
+    ] = "created",
+    page: Annotated[int, typer.Option("--page", help="Номер страницы.", min=1)] = 1,
+    per_page: Annotated[
+        int, typer.Option("--per-page", help="Клиентов на странице: 10, 25 или 50.")
+    ] = 10,
+    output_format: ListFormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show the client table: search, filters, sorting and pages."""
+    from bankon_cli.cli.client_list import run_client_list
+
+    run_client_list(
+        ctx.obj,
+        search=search,
+        statuses=status or [],
+        region=region,
+        agent_inn=agent,
+        sort=sort,
+        page=page,
+        per_page=per_page,
+        output_format=output_format,
+    )
+
+
+@client_app.command("show")
+def client_show(
+    ctx: typer.Context, inn: InnArgument, output_format: ObjectFormatOption = ObjectFormat.TABLE
+) -> None:
+    """Show every stored field of a client, its invitation and its history."""
+    from bankon_cli.cli.client_show import render_client_detail
+    from bankon_cli.cli.output import print_json
+    from bankon_cli.services.clients import show_client
+
+    app_ctx: AppContext = ctx.obj
+    with app_ctx.session_factory.begin() as session:
+        detail = show_client(session, inn)
+    if output_format is ObjectFormat.JSON:
+        print_json(app_ctx, detail.as_json())
+    else:
+        render_client_detail(app_ctx, detail)

@@ -1,0 +1,1 @@
+"""Pure domain rules: INN, regions, statuses, durations."""

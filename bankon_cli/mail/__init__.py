@@ -1,0 +1,1 @@
+"""Email: message building (pure) and delivery backends (file, smtp, console)."""

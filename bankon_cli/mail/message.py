@@ -1,0 +1,121 @@
+"""Building RFC 5322 messages: Russian text and HTML, encoded display names, IDN domains."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from datetime import datetime
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime, make_msgid, parseaddr
+
+LINK_PLACEHOLDER = "{{ссылка}}"
+
+
+@dataclass(frozen=True)
+class Content:
+    subject: str
+    text: str
+    html: str
+
+
+def invitation_content(
+    *, contact_name: str, company_name: str, agent_name: str, expires_at_text: str, reminder: bool
+) -> Content:
+    """The invitation (or reminder) with LINK_PLACEHOLDER where the registration link goes."""
+    greeting = f"Здравствуйте, {contact_name}!"
+    if reminder:
+        subject = "Напоминание: завершите регистрацию на портале Банкон24"
+        lead = (
+            f"Напоминаем, что агент {agent_name} пригласил компанию «{company_name}» на портал "
+            "Банкон24, а регистрация ещё не завершена."
+        )
+    else:
+        subject = "Приглашение на портал Банкон24"
+        lead = f"Агент {agent_name} пригласил компанию «{company_name}» на портал Банкон24."
+    steps = [
+        "перейдите по ссылке и выберите способ регистрации (с ЭЦП или без);",
+        "проверьте и дополните данные, придумайте логин и пароль;",
+        "в личном кабинете пройдите аккредитацию, указав должность владельца ЭЦП.",
+    ]
+    text = "\n".join(
+        [
+            greeting,
+            "",
+            lead,
+            "",
+            "Чтобы завершить регистрацию:",
+            *(f"  {number}. {step}" for number, step in enumerate(steps, 1)),
+            "",
+            f"Ссылка для регистрации: {LINK_PLACEHOLDER}",
+            f"Ссылка действительна до {expires_at_text}.",
+            "",
+            "Если письмо пришло вам по ошибке, просто удалите его.",
+            "",
+            "Служба поддержки Банкон24",
+        ]
+    )
+    e = html.escape
+    html_steps = "".join(f"<li>{e(step)}</li>" for step in steps)
+    html_body = (
+        '<!DOCTYPE html><html lang="ru"><head><meta charset="utf-8"></head><body>'
+        f"<p>{e(greeting)}</p><p>{e(lead)}</p>"
+        f"<p>Чтобы завершить регистрацию:</p><ol>{html_steps}</ol>"
+        f'<p><a href="{LINK_PLACEHOLDER}">Завершить регистрацию</a></p>'
+        f"<p>Ссылка действительна до {e(expires_at_text)}.</p>"
+        "<p>Если письмо пришло вам по ошибке, просто удалите его.</p>"
+        "<p>Служба поддержки Банкон24</p></body></html>"
+    )
+    return Content(subject=subject, text=text, html=html_body)
+
+
+def wire_address(address: str) -> str:
+    """The address as it goes on the wire: an IDN domain in its ASCII (punycode) form."""
+    local, _, domain = address.rpartition("@")
+    if domain.isascii():
+        return address
+    return f"{local}@{domain.encode('idna').decode('ascii')}"
+
+
+def needs_smtputf8(address: str) -> bool:
+    """A non-ASCII local part can only travel where the server offers SMTPUTF8."""
+    return not address.rpartition("@")[0].isascii()
+
+
+def parse_sender(sender: str) -> tuple[str, str]:
+    name, address = parseaddr(sender)
+    return name, address
+
+
+def build_message(
+    *,
+    sender: str,
+    recipient_name: str,
+    recipient_email: str,
+    content: Content,
+    link: str | None,
+    sent_at: datetime,
+    message_id_domain: str = "bankon.local",
+) -> EmailMessage:
+    """A multipart/alternative message; only the display names are encoded (RFC 2047)."""
+    text, html_body = content.text, content.html
+    if link is not None:
+        text = text.replace(LINK_PLACEHOLDER, link)
+        html_body = html_body.replace(LINK_PLACEHOLDER, html.escape(link, quote=True))
+    sender_name, sender_address = parse_sender(sender)
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = content.subject
+    message["From"] = _address(sender_name, sender_address)
+    message["To"] = _address(recipient_name, recipient_email)
+    message["Date"] = format_datetime(sent_at)
+    message["Message-ID"] = make_msgid(domain=message_id_domain)
+    message["MIME-Version"] = "1.0"
+    message.set_content(text, subtype="plain", charset="utf-8", cte="quoted-printable")
+    message.add_alternative(html_body, subtype="html", charset="utf-8", cte="quoted-printable")
+    return message
+
+
+def _address(display_name: str, address: str) -> Address:
+    local, _, domain = wire_address(address).rpartition("@")
+    return Address(display_name=display_name, username=local, domain=domain)

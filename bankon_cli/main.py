@@ -1,0 +1,164 @@
+"""Root of the `bankon` command: wiring, global options and the one error exit."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bankon_cli import __version__
+from bankon_cli.cli.agent import agent_app
+from bankon_cli.cli.client import client_app
+from bankon_cli.cli.db import db_app
+from bankon_cli.errors import BankonError, ExitStatus
+
+app = typer.Typer(
+    name="bankon",
+    help="Бэк-офис сервиса Банкон24: агенты, клиенты, приглашения и аккредитация.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    pretty_exceptions_show_locals=False,
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(agent_app, name="agent")
+app.add_typer(client_app, name="client")
+app.add_typer(db_app, name="db")
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"bankon {__version__}\n")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="Файл конфигурации (иначе BANKON_CONFIG или папка пользователя).",
+            show_default=False,
+        ),
+    ] = None,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Показывать трассировку непредвиденных ошибок.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_version, is_eager=True, help="Показать версию и выйти."
+        ),
+    ] = False,
+) -> None:
+    """Back office of the Банкон24 onboarding service."""
+    from bankon_cli.config import load_settings
+    from bankon_cli.context import AppContext, clock_from_environment
+
+    _DEBUG[0] = debug
+    app_context = AppContext(
+        settings=load_settings(config), clock=clock_from_environment(), debug=debug
+    )
+    ctx.obj = app_context
+    ctx.call_on_close(app_context.close)
+
+
+_DEBUG = [False]
+
+
+def _usage_message(error: Any) -> str:
+    """Click's usage errors, said in Russian."""
+    from typer._click import exceptions as click_exceptions
+
+    if isinstance(error, click_exceptions.NoSuchOption):
+        hint = f" (возможно, {', '.join(error.possibilities)})" if error.possibilities else ""
+        return f"неизвестный параметр {error.option_name}{hint}"
+    if isinstance(error, click_exceptions.MissingParameter):
+        name = (error.param.opts[0] if error.param.opts else error.param.name) if error.param else "параметр"
+        return f"не указан обязательный параметр {name}"
+    if isinstance(error, click_exceptions.BadParameter):
+        name = (error.param.opts[0] if error.param.opts else error.param.name) if error.param else "параметр"
+        return f"{name}: недопустимое значение ({error.message})"
+    if isinstance(error, click_exceptions.NoArgsIsHelpError):
+        return "не указана команда; справка: bankon --help"
+    message = error.format_message()
+    if message.startswith("No such command"):
+        return (
+            f"неизвестная команда {message.split(' ', 3)[-1].rstrip('.')}; справка: bankon --help"
+        )
+    if message.startswith("Got unexpected extra argument"):
+        return f"лишние аргументы: {message.split('(', 1)[-1].rstrip(')')}"
+    return str(message)
+
+
+def _fail(message: str, status: int) -> int:
+    sys.stderr.write(f"Ошибка: {message}\n")
+    sys.stderr.flush()
+    return status
+
+
+def run(argv: list[str] | None = None) -> int:
+    """Run the CLI and map every exception to one Russian line and an exit status."""
+    from typer._click import exceptions as click_exceptions
+
+    try:
+        result = app(args=argv, prog_name="bankon", standalone_mode=False)
+    except BankonError as error:
+        return _fail(error.message, int(error.exit_status))
+    except click_exceptions.UsageError as error:
+        return _fail(_usage_message(error), int(ExitStatus.INVALID_INPUT))
+    except (KeyboardInterrupt, typer.Abort):
+        sys.stderr.write("\nПрервано.\n")
+        return int(ExitStatus.INTERRUPTED)
+    except typer.Exit as exit_:
+        return int(exit_.exit_code)
+    except click_exceptions.ClickException as error:
+        return _fail(error.format_message(), int(ExitStatus.INVALID_INPUT))
+    except BrokenPipeError:
+        # `bankon client list | head`: the reader left; that is not our failure.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitStatus.OK)
+    except Exception as error:
+        database_error = _database_error(error)
+        if database_error is not None:
+            return _fail(database_error, int(ExitStatus.FAILURE))
+        if _DEBUG[0]:
+            import traceback
+
+            # The traceback without local variables: they may hold passwords or tokens.
+            traceback.print_exception(type(error), error, error.__traceback__)
+        return _fail(
+            f"непредвиденная ошибка {type(error).__name__}; подробности: bankon --debug …",
+            int(ExitStatus.FAILURE),
+        )
+    if isinstance(result, int):
+        return result
+    return int(ExitStatus.OK)
+
+
+def _database_error(error: Exception) -> str | None:
+    module = type(error).__module__
+    if not module.startswith("sqlalchemy"):
+        return None
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
+    if isinstance(error, OperationalError | DBAPIError):
+        detail = str(error.orig).strip().splitlines() if error.orig else []
+        first = detail[0] if detail else type(error).__name__
+        return f"ошибка базы данных: {first}"
+    return None
+
+
+def main() -> None:
+    sys.exit(run())
+
+
+if __name__ == "__main__":
+    main()

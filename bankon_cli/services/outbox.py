@@ -1,0 +1,245 @@
+"""Delivering the outbox: claim atomically, mint links, send over one connection, record."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from bankon_cli.config import Settings
+from bankon_cli.context import Clock
+from bankon_cli.db.models import Invitation, InviteToken, OutboxMessage
+from bankon_cli.mail.backends import MailBackend, SendError
+from bankon_cli.mail.message import Content, build_message
+from bankon_cli.services.invites import OutboxStatus
+from bankon_cli.services.tokens import invite_link, new_token, token_hash
+
+CLAIM_LEASE = timedelta(minutes=15)
+MAX_BACKOFF = timedelta(hours=6)
+BATCH_SIZE = 200
+
+
+@dataclass(frozen=True)
+class FailedMessage:
+    id: int
+    recipient: str
+    error: str
+    permanent: bool
+
+
+@dataclass
+class DeliveryReport:
+    sent: int = 0
+    failed: list[FailedMessage] = field(default_factory=list)
+
+    @property
+    def retrying(self) -> int:
+        return sum(1 for failure in self.failed if not failure.permanent)
+
+    def merge(self, other: DeliveryReport) -> None:
+        self.sent += other.sent
+        self.failed.extend(other.failed)
+
+
+@dataclass(frozen=True)
+class _Claimed:
+    id: int
+    recipient_name: str
+    recipient_email: str
+    content: Content
+    link: str | None
+    invite_token_id: int | None
+    attempts: int
+
+
+def backoff(attempts: int, base: timedelta) -> timedelta:
+    delay: timedelta = base * (2 ** max(attempts - 1, 0))
+    return min(delay, MAX_BACKOFF)
+
+
+def release_stale_claims(session: Session, now: datetime) -> int:
+    """Messages claimed by a process that died before recording the outcome go back to the queue."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.status == OutboxStatus.SENDING,
+            OutboxMessage.claimed_at < now - CLAIM_LEASE,
+        )
+        .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_at=None)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def claim_batch(
+    session: Session,
+    *,
+    settings: Settings,
+    now: datetime,
+    limit: int,
+    message_ids: Sequence[int] | None = None,
+) -> list[_Claimed]:
+    """Atomically take up to `limit` due messages and mint the links they carry."""
+    run_id = secrets.token_hex(8)
+    due = (
+        select(OutboxMessage.id)
+        .where(OutboxMessage.status == OutboxStatus.QUEUED, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if message_ids is not None:
+        due = due.where(OutboxMessage.id.in_(list(message_ids)))
+    if session.get_bind().dialect.name == "postgresql":
+        due = due.with_for_update(skip_locked=True)
+    ids = list(session.scalars(due))
+    if not ids:
+        return []
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
+        .values(status=OutboxStatus.SENDING, claimed_by=run_id, claimed_at=now)
+    )
+    rows = session.scalars(
+        select(OutboxMessage).where(OutboxMessage.claimed_by == run_id).order_by(OutboxMessage.id)
+    ).all()
+    claimed = []
+    for row in rows:
+        link = None
+        if row.invite_token_id is not None:
+            token = new_token()
+            session.execute(
+                update(InviteToken)
+                .where(InviteToken.id == row.invite_token_id)
+                .values(token_hash=token_hash(token))
+            )
+            link = invite_link(settings.invite.portal_url, token)
+        claimed.append(
+            _Claimed(
+                id=row.id,
+                recipient_name=row.recipient_name,
+                recipient_email=row.recipient_email,
+                content=Content(row.subject, row.body_text, row.body_html),
+                link=link,
+                invite_token_id=row.invite_token_id,
+                attempts=row.attempts,
+            )
+        )
+    return claimed
+
+
+def _record_sent(session: Session, item: _Claimed, now: datetime, message_id: str) -> None:
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id)
+        .values(
+            status=OutboxStatus.SENT,
+            sent_at=now,
+            attempts=item.attempts + 1,
+            last_error=None,
+            message_id=message_id,
+            claimed_by=None,
+        )
+    )
+    if item.invite_token_id is not None:
+        invitation_id = select(InviteToken.invitation_id).where(
+            InviteToken.id == item.invite_token_id
+        )
+        session.execute(
+            update(Invitation)
+            .where(Invitation.id == invitation_id.scalar_subquery())
+            .values(times_sent=Invitation.times_sent + 1, last_sent_at=now)
+        )
+
+
+def _record_failure(
+    session: Session, item: _Claimed, error: SendError, now: datetime, settings: Settings
+) -> FailedMessage:
+    attempts = item.attempts + 1
+    permanent = not error.temporary or attempts >= settings.mail.max_attempts
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == item.id)
+        .values(
+            status=OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED,
+            attempts=attempts,
+            last_error=error.reason,
+            next_attempt_at=now + backoff(attempts, settings.mail.retry_base),
+            claimed_by=None,
+            claimed_at=None,
+        )
+    )
+    return FailedMessage(item.id, item.recipient_email, error.reason, permanent)
+
+
+def deliver(
+    session_factory: sessionmaker[Session],
+    backend: MailBackend,
+    settings: Settings,
+    clock: Clock,
+    *,
+    message_ids: Sequence[int] | None = None,
+    limit: int | None = None,
+) -> DeliveryReport:
+    """Send due messages (all, or just `message_ids`) in batches over one connection each."""
+    report = DeliveryReport()
+    with session_factory.begin() as session:
+        release_stale_claims(session, clock())
+    remaining = limit
+    while remaining is None or remaining > 0:
+        size = BATCH_SIZE if remaining is None else min(BATCH_SIZE, remaining)
+        with session_factory.begin() as session:
+            batch = claim_batch(
+                session, settings=settings, now=clock(), limit=size, message_ids=message_ids
+            )
+        if not batch:
+            break
+        report.merge(_send_batch(session_factory, backend, settings, clock, batch))
+        if remaining is not None:
+            remaining -= len(batch)
+    return report
+
+
+def _send_batch(
+    session_factory: sessionmaker[Session],
+    backend: MailBackend,
+    settings: Settings,
+    clock: Clock,
+    batch: list[_Claimed],
+) -> DeliveryReport:
+    report = DeliveryReport()
+    pending = list(batch)
+    try:
+        with backend.connect() as connection:
+            while pending:
+                item = pending[0]
+                message = build_message(
+                    sender=settings.mail.sender,
+                    recipient_name=item.recipient_name,
+                    recipient_email=item.recipient_email,
+                    content=item.content,
+                    link=item.link,
+                    sent_at=clock(),
+                )
+                try:
+                    connection.send(message, item.recipient_email)
+                except SendError as error:
+                    with session_factory.begin() as session:
+                        report.failed.append(
+                            _record_failure(session, item, error, clock(), settings)
+                        )
+                else:
+                    with session_factory.begin() as session:
+                        _record_sent(session, item, clock(), str(message["Message-ID"]))
+                    report.sent += 1
+                pending.pop(0)
+    except SendError as error:
+        # The connection itself failed (server down, TLS mismatch, login): nothing was sent,
+        # so everything not yet tried stays queued until the server or the config is fixed.
+        retry = SendError(error.reason, temporary=True)
+        with session_factory.begin() as session:
+            for item in pending:
+                report.failed.append(_record_failure(session, item, retry, clock(), settings))
+    return report
