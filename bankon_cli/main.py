@@ -72,6 +72,12 @@ def root(
 _DEBUG = [False]
 
 
+def _param_name(param: Any) -> str:
+    if param is None:
+        return "параметр"
+    return str(param.opts[0] if getattr(param, "opts", None) else param.name)
+
+
 def _usage_message(error: Any) -> str:
     """Click's usage errors, said in Russian."""
     from typer._click import exceptions as click_exceptions
@@ -80,10 +86,10 @@ def _usage_message(error: Any) -> str:
         hint = f" (возможно, {', '.join(error.possibilities)})" if error.possibilities else ""
         return f"неизвестный параметр {error.option_name}{hint}"
     if isinstance(error, click_exceptions.MissingParameter):
-        name = (error.param.opts[0] if error.param.opts else error.param.name) if error.param else "параметр"
+        name = _param_name(error.param)
         return f"не указан обязательный параметр {name}"
     if isinstance(error, click_exceptions.BadParameter):
-        name = (error.param.opts[0] if error.param.opts else error.param.name) if error.param else "параметр"
+        name = _param_name(error.param)
         return f"{name}: недопустимое значение ({error.message})"
     if isinstance(error, click_exceptions.NoArgsIsHelpError):
         return "не указана команда; справка: bankon --help"
