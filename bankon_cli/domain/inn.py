@@ -58,8 +58,8 @@ def parse_inn(raw: str) -> Inn:
         raise InnError(f"«{value}» должен состоять только из цифр")
     if len(value) not in (10, 12):
         raise InnError(
-            f"«{value}» должен содержать 10 цифр (юридическое лицо) или 12 цифр (ИП), "
-            f"а содержит {len(value)}"
+            f"«{value}» должен содержать 10 цифр (юридическое лицо) или 12 цифр "
+            f"(ИП или физическое лицо), а содержит {len(value)}"
         )
     try:
         stdnum_inn.validate(value)
