@@ -47,8 +47,12 @@ SIGNING_USAGE = dict(
     encipher_only=False,
     decipher_only=False,
 )
-ENCRYPTION_ONLY_USAGE = {**SIGNING_USAGE, "digital_signature": False, "content_commitment": False,
-                         "key_encipherment": True}
+ENCRYPTION_ONLY_USAGE = {
+    **SIGNING_USAGE,
+    "digital_signature": False,
+    "content_commitment": False,
+    "key_encipherment": True,
+}
 
 
 @dataclass
@@ -115,8 +119,10 @@ def make_leaf(
 ) -> Issued:
     """A leaf like a qualified certificate; `legacy_inn` writes the company INN as `00` + INN."""
     key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-    key = rsa.generate_private_key(65537, 2048) if key_type == "rsa" else ec.generate_private_key(
-        ec.SECP256R1()
+    key = (
+        rsa.generate_private_key(65537, 2048)
+        if key_type == "rsa"
+        else ec.generate_private_key(ec.SECP256R1())
     )
     attributes = [x509.NameAttribute(NameOID.COUNTRY_NAME, "RU")]
     if organisation:
@@ -184,7 +190,7 @@ def p12_bytes(
             serialization.PrivateFormat.PKCS12.encryption_builder()
             .kdf_rounds(2048)
             .key_cert_algorithm(pkcs12.PBES.PBESv1SHA1And3KeyTripleDESCBC)
-            .hmac_hash(hashes.SHA1())
+            .hmac_hash(hashes.SHA1())  # noqa: S303 - what old exports use
             .build(secret)
         )
     else:
@@ -228,8 +234,20 @@ def write_legacy_rc2_p12(path: Path, issued: Issued, passphrase: str) -> Path:
     cert_file.write_bytes(issued.cert_pem())
     try:
         subprocess.run(
-            ["openssl", "pkcs12", "-export", "-legacy", "-inkey", str(key_file), "-in",
-             str(cert_file), "-out", str(path), "-passout", "env:BANKON_TEST_P12_PASS"],
+            [
+                "openssl",
+                "pkcs12",
+                "-export",
+                "-legacy",
+                "-inkey",
+                str(key_file),
+                "-in",
+                str(cert_file),
+                "-out",
+                str(path),
+                "-passout",
+                "env:BANKON_TEST_P12_PASS",
+            ],
             check=True,
             capture_output=True,
             env={"BANKON_TEST_P12_PASS": passphrase, "PATH": "/usr/bin:/bin"},
@@ -282,19 +300,22 @@ def gost_container_bytes() -> bytes:
 
     pbkdf2 = _seq(
         _oid("1.2.840.113549.1.5.12"),
-        _seq(_der(0x04, os.urandom(32)), _int(2000), _int(32),
-             _seq(_oid("1.2.643.7.1.1.4.2"))),  # HMAC-Streebog-512
+        _seq(
+            _der(0x04, os.urandom(32)), _int(2000), _int(32), _seq(_oid("1.2.643.7.1.1.4.2"))
+        ),  # HMAC-Streebog-512
     )
-    gost_cipher = _seq(_oid("1.2.643.2.2.21"), _seq(_der(0x04, os.urandom(8)),
-                                                     _oid("1.2.643.7.1.2.5.1.1")))
+    gost_cipher = _seq(
+        _oid("1.2.643.2.2.21"), _seq(_der(0x04, os.urandom(8)), _oid("1.2.643.7.1.2.5.1.1"))
+    )
     shrouded = _seq(
         _seq(_oid("1.2.840.113549.1.5.13"), _seq(pbkdf2, gost_cipher)),
         _der(0x04, os.urandom(96)),
     )
     bag = _seq(_oid("1.2.840.113549.1.12.10.1.2"), _der(0xA0, shrouded))
     safe_contents = _seq(bag)
-    authenticated_safe = _seq(_seq(_oid("1.2.840.113549.1.7.1"),
-                                   _der(0xA0, _der(0x04, safe_contents))))
+    authenticated_safe = _seq(
+        _seq(_oid("1.2.840.113549.1.7.1"), _der(0xA0, _der(0x04, safe_contents)))
+    )
     auth_safe = _seq(_oid("1.2.840.113549.1.7.1"), _der(0xA0, _der(0x04, authenticated_safe)))
     mac = _seq(
         _seq(_seq(_oid("1.2.643.7.1.1.2.3"), _der(0x05, b"")), _der(0x04, os.urandom(64))),

@@ -116,9 +116,7 @@ class CertificateInfo:
                 )
             )
         elif self.key_usage is None:
-            found.append(
-                CertificateWarning("no_key_usage", "Нет расширения «Использование ключа»")
-            )
+            found.append(CertificateWarning("no_key_usage", "Нет расширения «Использование ключа»"))
         if self.organisation_inn is None:
             found.append(CertificateWarning("no_inn", "В сертификате нет ИНН организации"))
         if self.self_signed:

@@ -162,9 +162,7 @@ def _signer_info(element: der.Element) -> _SignerInfo:
         index += 1
     signature_oid = der.oid_of(parts[index].children()[0])
     value = parts[index + 1].expect(der.TAG_OCTET_STRING).value
-    return _SignerInfo(
-        issuer, serial, key_identifier, digest_oid, attributes, signature_oid, value
-    )
+    return _SignerInfo(issuer, serial, key_identifier, digest_oid, attributes, signature_oid, value)
 
 
 def _attributes(element: der.Element) -> dict[str, bytes]:
