@@ -6,6 +6,8 @@ from typing import Annotated
 
 import typer
 
+from bankon_cli.cli.client_export import ExportFormat
+from bankon_cli.cli.client_import import OnExistingChoice
 from bankon_cli.cli.options import (
     AgentOption,
     InnArgument,
@@ -132,3 +134,110 @@ def client_show(
         print_json(app_ctx, detail.as_json())
     else:
         render_client_detail(app_ctx, detail)
+
+
+@client_app.command("import")
+def client_import(
+    ctx: typer.Context,
+    file: Annotated[
+        str,
+        typer.Argument(
+            help="CSV-файл из Excel; «-» — читать стандартный ввод.", show_default=False
+        ),
+    ],
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Только проверить и показать итог: ничего не записывать."),
+    ] = False,
+    encoding: Annotated[
+        str, typer.Option("--encoding", help="Кодировка: auto, utf-8, cp1251, …")
+    ] = "auto",
+    delimiter: Annotated[
+        str, typer.Option("--delimiter", help="Разделитель: auto, «;», «,» или tab.")
+    ] = "auto",
+    no_invite: Annotated[
+        bool, typer.Option("--no-invite", help="Не отправлять приглашения новым клиентам.")
+    ] = False,
+    on_existing: Annotated[
+        OnExistingChoice,
+        typer.Option(
+            "--on-existing",
+            help="Клиент уже есть: skip — пропустить, update — обновить, error — отклонить строку.",
+        ),
+    ] = OnExistingChoice.SKIP,
+    errors_out: Annotated[
+        str | None,
+        typer.Option(
+            "--errors-out",
+            help="Записать отклонённые строки с причиной в этот CSV-файл.",
+            show_default=False,
+        ),
+    ] = None,
+    check_deliverability: Annotated[
+        bool, typer.Option("--check-deliverability", help="Проверить домены email через DNS.")
+    ] = False,
+    agent: AgentOption = None,
+    output_format: ObjectFormatOption = ObjectFormat.TABLE,
+) -> None:
+    """Import clients from a CSV file exported from Excel."""
+    from bankon_cli.cli.client_import import ImportRequest, run_client_import
+
+    run_client_import(
+        ctx.obj,
+        ImportRequest(
+            path=file,
+            dry_run=dry_run,
+            encoding=encoding,
+            delimiter=delimiter,
+            invite=not no_invite,
+            on_existing=on_existing.value,
+            errors_out=errors_out,
+            as_json=output_format is ObjectFormat.JSON,
+            agent_inn=agent,
+            check_deliverability=check_deliverability,
+        ),
+    )
+
+
+@client_app.command("export")
+def client_export(
+    ctx: typer.Context,
+    output_format: Annotated[
+        ExportFormat,
+        typer.Option("--format", "-f", help="csv (для Excel и импорта) или json."),
+    ] = ExportFormat.CSV,
+    search: Annotated[
+        str, typer.Option("--search", "-s", help="Поиск по наименованию, ИНН, контакту и email.")
+    ] = "",
+    status: Annotated[
+        list[str] | None,
+        typer.Option("--status", help="Статус: pending или attached.", show_default=False),
+    ] = None,
+    region: Annotated[
+        str | None, typer.Option("--region", help="Регион: код или название.", show_default=False)
+    ] = None,
+    agent: Annotated[
+        str | None,
+        typer.Option(
+            "--agent", help="ИНН агента: его клиенты и клиенты субагентов.", show_default=False
+        ),
+    ] = None,
+    out: Annotated[
+        str | None,
+        typer.Option(
+            "--out", "-o", help="Записать в файл вместо стандартного вывода.", show_default=False
+        ),
+    ] = None,
+) -> None:
+    """Export clients to CSV (UTF-8 with BOM, opens in Excel, imports back) or JSON."""
+    from bankon_cli.cli.client_export import run_client_export
+
+    run_client_export(
+        ctx.obj,
+        output_format=output_format,
+        search=search,
+        statuses=status or [],
+        region=region,
+        agent_inn=agent,
+        out=out,
+    )
