@@ -13,6 +13,8 @@ from bankon_cli import __version__
 from bankon_cli.cli.agent import agent_app
 from bankon_cli.cli.client import client_app
 from bankon_cli.cli.db import db_app
+from bankon_cli.cli.invite import invite_app
+from bankon_cli.cli.mail import mail_app
 from bankon_cli.errors import BankonError, ExitStatus
 
 app = typer.Typer(
@@ -28,6 +30,8 @@ app = typer.Typer(
 app.add_typer(agent_app, name="agent")
 app.add_typer(client_app, name="client")
 app.add_typer(db_app, name="db")
+app.add_typer(invite_app, name="invite")
+app.add_typer(mail_app, name="mail")
 
 
 def _version(value: bool) -> None:

@@ -158,7 +158,11 @@ class SmtpBackend:
                 temporary=True,
             ) from None
         except TimeoutError:
-            raise SendError(f"SMTP-сервер {where} не ответил вовремя", temporary=True) from None
+            raise SendError(
+                f"SMTP-сервер {where} не ответил за {s.timeout:g} с; если это порт с SSL "
+                "с первого байта (обычно 465), укажите mail.smtp.security = \"ssl\"",
+                temporary=True,
+            ) from None
         except OSError as error:
             raise SendError(
                 f"нет соединения с SMTP-сервером {where}: {error.strerror or error}",
