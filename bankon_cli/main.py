@@ -10,9 +10,12 @@ from typing import Annotated, Any
 import typer
 
 from bankon_cli import __version__
+from bankon_cli.cli.accredit import accredit_app
 from bankon_cli.cli.agent import agent_app
+from bankon_cli.cli.cert import cert_app
 from bankon_cli.cli.client import client_app
 from bankon_cli.cli.db import db_app
+from bankon_cli.cli.register import register
 from bankon_cli.cli.invite import invite_app
 from bankon_cli.cli.mail import mail_app
 from bankon_cli.errors import BankonError, ExitStatus
@@ -30,6 +33,9 @@ app = typer.Typer(
 app.add_typer(agent_app, name="agent")
 app.add_typer(client_app, name="client")
 app.add_typer(db_app, name="db")
+app.command("register")(register)
+app.add_typer(accredit_app, name="accredit")
+app.add_typer(cert_app, name="cert")
 app.add_typer(invite_app, name="invite")
 app.add_typer(mail_app, name="mail")
 
