@@ -15,9 +15,9 @@ from bankon_cli.cli.agent import agent_app
 from bankon_cli.cli.cert import cert_app
 from bankon_cli.cli.client import client_app
 from bankon_cli.cli.db import db_app
-from bankon_cli.cli.register import register
 from bankon_cli.cli.invite import invite_app
 from bankon_cli.cli.mail import mail_app
+from bankon_cli.cli.register import register
 from bankon_cli.errors import BankonError, ExitStatus
 
 app = typer.Typer(
