@@ -1,4 +1,5 @@
 """Invitation lifecycle as services: token rules, resend, reminders, quiet hours, listing."""
+# ruff: noqa: F401, F811 - fixtures imported from tests.smtp_servers are used as parameters
 
 from __future__ import annotations
 
@@ -37,14 +38,14 @@ from tests.invitation_helpers import (
     use_smtp,
     with_settings,
 )
-from tests.smtp_servers import smtp_server  # noqa: F401 - fixture
+from tests.smtp_servers import smtp_server
 
 NOVAYA = PENDING[0]  # Новая Техника, 4346051140
 KRAHMAL = PENDING[1]
 
 
 @pytest.fixture
-def ready(app_ctx, smtp_server):  # noqa: F811
+def ready(app_ctx, smtp_server):
     """Four pending seed clients, each with its invitation delivered to a real SMTP server."""
     use_smtp(app_ctx, smtp_server)
     invited(app_ctx)
@@ -268,7 +269,7 @@ def test_at_most_max_reminders(app_ctx, ready):
     assert sent == [4, 4, 4, 0]  # default max_reminders = 3
 
 
-def test_max_reminders_bound_with_a_long_ttl(app_ctx, smtp_server):  # noqa: F811
+def test_max_reminders_bound_with_a_long_ttl(app_ctx, smtp_server):
     with_settings(app_ctx, ttl=timedelta(days=60), max_reminders=3)
     use_smtp(app_ctx, smtp_server)
     invited(app_ctx, [NOVAYA])
