@@ -16,7 +16,7 @@ FIELD_PHONE = "Телефон"
 FIELD_AGENT_NAME = "Наименование агента"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_PHONE_ALLOWED = re.compile(r"^[+\d\s()\-.]+$")
+_PHONE_ALLOWED = re.compile(r"^[+0-9\s()\-.]+$")
 
 
 @dataclass(frozen=True)
@@ -90,21 +90,41 @@ _EMAIL_REASONS = (
     ("does not exist", "домен не существует"),
     ("does not accept email", "домен не принимает почту"),
     ("The email address is too long", "слишком длинный адрес"),
-    ("contains invalid characters", "недопустимые символы"),
+    ("periods cannot be separated by so many characters", "слишком длинная часть домена"),
     ("An email address cannot have a period immediately after the @-sign", "точка сразу после @"),
+    ("cannot have a hyphen immediately after the @-sign", "дефис сразу после @"),
+    ("cannot have a period and a hyphen next to each other", "точка и дефис рядом в домене"),
+    ("cannot end with a hyphen", "адрес оканчивается дефисом"),
     ("cannot have two periods in a row", "две точки подряд"),
     ("An email address cannot end with a period", "адрес оканчивается точкой"),
     ("cannot start with a period", "адрес начинается с точки"),
     ("cannot have a period immediately before the @-sign", "точка перед @"),
     ("only one @-sign", "больше одного знака @"),
     ("is a special-use or reserved name", "зарезервированный домен"),
+    ("display name", "укажите только адрес, без имени и угловых скобок"),
+    ("Quoting the part before the @-sign", "кавычки в адресе не допускаются"),
+    ("bracketed IP address", "IP-адрес вместо домена не допускается"),
+    ("unsafe characters", "невидимые или управляющие символы"),
     ("is not a valid domain name", "недопустимый домен"),
     ("The part after the @-sign", "недопустимый домен"),
     ("The part before the @-sign", "недопустимое имя до @"),
 )
+_INVALID_CHARACTERS = re.compile(
+    r"(?P<where>before|after) the @-sign(?: contains invalid characters)?: (?P<chars>.+?)\.?$"
+)
 
 
 def _email_reason(english: str) -> str:
+    if "invalid characters" in english and "display name" not in english:
+        match = _INVALID_CHARACTERS.search(english)
+        if match:
+            chars = match.group("chars").replace("SPACE", "пробел")
+            if match.group("where") == "after":
+                if chars == "'@'":
+                    return "больше одного знака @"
+                return f"недопустимые символы в домене: {chars}"
+            return f"недопустимые символы до @: {chars}"
+        return "недопустимые символы"
     for marker, russian in _EMAIL_REASONS:
         if marker.casefold() in english.casefold():
             return russian
@@ -120,12 +140,14 @@ def check_phone(value: str | None) -> tuple[str | None, FieldProblem | None]:
         return None, FieldProblem(
             FIELD_PHONE, f"«{text}» — допустимы только цифры, пробелы, +, -, ( )"
         )
-    digits = re.sub(r"\D", "", text)
+    digits = re.sub(r"[^0-9]", "", text)
     if len(digits) == 11 and digits[0] in "78" and not text.startswith("+8"):
         return "+7" + digits[1:], None
     if len(digits) == 10 and not text.startswith("+"):
         return "+7" + digits, None
-    if text.startswith("+") and 8 <= len(digits) <= 15:
+    if text.startswith("+") and 8 <= len(digits) <= 15 and not (
+        digits.startswith("7") and len(digits) != 11
+    ):
         return "+" + digits, None
     return None, FieldProblem(FIELD_PHONE, f"«{text}» — не похоже на номер телефона")
 
