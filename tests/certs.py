@@ -323,3 +323,63 @@ def gost_container_bytes() -> bytes:
         _int(2000),
     )
     return _seq(_int(3), auth_safe, mac)
+
+
+# --- Onboarding helpers shared by the registration and accreditation tests ---------------------
+
+
+def registration_link(outbox: Path) -> str:
+    """The registration link from the (only) invitation email in the outbox folder."""
+    import email
+    import email.policy
+    import re
+
+    links = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        body = message.get_body(("plain",))
+        assert body is not None
+        found = re.search(r"https?://\S+", body.get_content())
+        assert found is not None
+        links.append(found.group(0))
+    assert len(links) == 1, links
+    return links[0]
+
+
+def seed_invited_client(app_ctx: object, *, inn: str = COMPANY_INN) -> str:
+    """Agent and АО Р-ФАРМ added through the services, with a fresh link of its invitation.
+
+    The link an email carries is minted at delivery; here one is minted directly, the same way
+    (a random token whose SHA-256 is stored), so service tests need no mail delivery.
+    """
+    from sqlalchemy import select
+
+    from bankon_cli.db.models import Agent, Client, Invitation, InviteToken
+    from bankon_cli.services.agents import add_agent, find_agent
+    from bankon_cli.services.clients import add_client
+    from bankon_cli.services.tokens import new_token, token_hash
+    from bankon_cli.services.validation import check_client_fields, require_valid
+    from tests.conftest import AGENT_INN, AGENT_NAME
+
+    name, _inn, contact, _region, mail = R_PHARM
+    fields = require_valid(
+        *check_client_fields(inn=inn, contact_name=contact, short_name=name, email=mail)
+    )
+    token = new_token()
+    with app_ctx.session_factory.begin() as session:  # type: ignore[attr-defined]
+        now = app_ctx.clock()  # type: ignore[attr-defined]
+        if session.scalar(select(Agent.id).where(Agent.inn == AGENT_INN)) is None:
+            add_agent(session, inn=AGENT_INN, name=AGENT_NAME, parent_inn=None, now=now)
+        add_client(
+            session,
+            fields=fields,
+            agent=find_agent(session, AGENT_INN),
+            settings=app_ctx.settings,  # type: ignore[attr-defined]
+            now=now,
+            invite=True,
+        )
+        invitation_id = session.scalar(select(Invitation.id).join(Client).where(Client.inn == inn))
+        session.add(
+            InviteToken(invitation_id=invitation_id, token_hash=token_hash(token), created_at=now)
+        )
+    return token
