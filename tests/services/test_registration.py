@@ -135,8 +135,10 @@ def test_certificate_of_another_company_is_refused_and_nothing_changes(app_ctx, 
 def test_expired_certificate_is_refused(app_ctx, ca):
     token = seed_invited_client(app_ctx)
     expired = make_leaf(ca, not_after=app_ctx.clock() - timedelta(days=1))
-    with pytest.raises(RegistrationRefused, match="срок действия сертификата истёк 02.12.2026"):
+    with pytest.raises(RegistrationRefused) as caught:
         _register(app_ctx, token, certificate=describe_certificate(expired.cert))
+    assert caught.value.message == "Сертификат: срок действия сертификата истёк 02.12.2026"
+    assert _client(app_ctx).login is None
 
 
 @pytest.mark.parametrize(
