@@ -136,3 +136,16 @@ def count(app_ctx: AppContext, table: str) -> int:
 
 def later(app_ctx: AppContext, delta: timedelta) -> None:
     app_ctx.clock.advance(seconds=delta.total_seconds())  # type: ignore[attr-defined]
+
+
+def company_inns(start: int, count: int) -> list[str]:
+    """`count` valid 10-digit INNs (Moscow region), distinct for distinct `start`."""
+    from stdnum.ru import inn as inn_module
+
+    inns = []
+    number = 770000000 + start * 10
+    while len(inns) < count:
+        body = f"{number:09d}"
+        inns.append(body + inn_module.calc_company_check_digit(body))
+        number += 1
+    return inns

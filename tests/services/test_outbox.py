@@ -14,6 +14,7 @@ from bankon_cli.services.outbox import claim_batch, list_outbox
 from tests.invitation_helpers import (
     PENDING,
     add_clients,
+    company_inns,
     deliver_all,
     email_for,
     outbox_rows,
@@ -145,7 +146,10 @@ def test_two_deliveries_at_once_send_each_message_once(app_ctx, smtp_server):
     for start in range(0, 40, 4):
         add_clients(
             app_ctx,
-            [(f"Клиент {start + i}", inn, "Контакт") for i, inn in enumerate(_inns(start, 4))],
+            [
+                (f"Клиент {start + i}", inn, "Контакт")
+                for i, inn in enumerate(company_inns(start, 4))
+            ],
         )
     barrier = threading.Barrier(2)
     reports = []
@@ -162,18 +166,6 @@ def test_two_deliveries_at_once_send_each_message_once(app_ctx, smtp_server):
     assert sum(r.sent for r in reports) == 40
     recipients = [m.rcpt_tos[0] for m in smtp_server.messages]
     assert len(recipients) == 40 and len(set(recipients)) == 40
-
-
-def _inns(start: int, count: int) -> list[str]:
-    from stdnum.ru import inn as inn_module
-
-    inns = []
-    number = 770000000 + start * 10
-    while len(inns) < count:
-        body = f"{number:09d}"
-        inns.append(body + inn_module.calc_company_check_digit(body))
-        number += 1
-    return inns
 
 
 # --- locks ------------------------------------------------------------------------------------
