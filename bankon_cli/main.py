@@ -85,6 +85,8 @@ _DEBUG = [False]
 def _param_name(param: Any) -> str:
     if param is None:
         return "параметр"
+    if getattr(param, "param_type_name", "") == "argument":
+        return f"аргумент {(param.metavar or str(param.name)).upper()}"
     return str(param.opts[0] if getattr(param, "opts", None) else param.name)
 
 
@@ -97,20 +99,56 @@ def _usage_message(error: Any) -> str:
         return f"неизвестный параметр {error.option_name}{hint}"
     if isinstance(error, click_exceptions.MissingParameter):
         name = _param_name(error.param)
-        return f"не указан обязательный параметр {name}"
+        kind = "" if name.startswith("аргумент") else "параметр "
+        return f"не указан обязательный {kind}{name}"
     if isinstance(error, click_exceptions.BadParameter):
-        name = _param_name(error.param)
-        return f"{name}: недопустимое значение ({error.message})"
+        return f"{_param_name(error.param)}: {_bad_value(error)}"
+    if isinstance(error, click_exceptions.BadOptionUsage) and "requires an argument" in str(
+        error.message
+    ):
+        return f"у параметра {error.option_name} не указано значение"
     if isinstance(error, click_exceptions.NoArgsIsHelpError):
         return "не указана команда; справка: bankon --help"
     message = error.format_message()
     if message.startswith("No such command"):
-        return (
-            f"неизвестная команда {message.split(' ', 3)[-1].rstrip('.')}; справка: bankon --help"
-        )
+        import re
+
+        match = re.match(r"No such command '(.*?)'\.(?: Did you mean (.*)\?)?", message)
+        name, hint = match.groups() if match else (message.split(" ", 3)[-1], None)
+        hint = ", ".join(re.findall(r"'(.*?)'", hint or ""))
+        maybe = f" (возможно, {hint})" if hint else ""
+        return f"неизвестная команда {name}{maybe}; справка: bankon --help"
     if message.startswith("Got unexpected extra argument"):
-        return f"лишние аргументы: {message.split('(', 1)[-1].rstrip(')')}"
+        return f"лишние аргументы: {message.rsplit('(', 1)[-1].rstrip(')')}"
     return str(message)
+
+
+_RANGE_WORDS = {
+    "greater_than_equal": ("ge", "не меньше"),
+    "greater_than": ("gt", "больше"),
+    "less_than_equal": ("le", "не больше"),
+    "less_than": ("lt", "меньше"),
+}
+
+
+def _bad_value(error: Any) -> str:
+    """Typer's (pydantic's) English complaint about an option value, said in Russian."""
+    import re
+
+    details = getattr(error.__cause__, "errors", None)
+    detail = details(include_url=False)[0] if callable(details) else {}
+    kind = str(detail.get("type", ""))
+    given = detail.get("input", "")
+    if kind in _RANGE_WORDS:
+        key, words = _RANGE_WORDS[kind]
+        return f"должно быть {words} {detail.get('ctx', {}).get(key)}, а указано «{given}»"
+    if kind.startswith("int_"):
+        return f"ожидается целое число, а указано «{given}»"
+    choices = re.search(r"'(.*)' is not one of (.+?)\.?$", str(error.message))
+    if choices:
+        allowed = ", ".join(part.strip(" '") for part in choices.group(2).split(","))
+        return f"«{choices.group(1)}» — допустимо: {allowed}"
+    return f"недопустимое значение «{given}»" if given else "недопустимое значение"
 
 
 def _fail(message: str, status: int) -> int:
@@ -128,7 +166,11 @@ def run(argv: list[str] | None = None) -> int:
     except BankonError as error:
         return _fail(error.message, int(error.exit_status))
     except click_exceptions.UsageError as error:
-        return _fail(_usage_message(error), int(ExitStatus.INVALID_INPUT))
+        try:
+            message = _usage_message(error)
+        except Exception:  # the usage message must never turn into a traceback
+            message = str(error.format_message())
+        return _fail(message, int(ExitStatus.INVALID_INPUT))
     except (KeyboardInterrupt, typer.Abort):
         sys.stderr.write("\nПрервано.\n")
         return int(ExitStatus.INTERRUPTED)
