@@ -39,7 +39,7 @@ def ask_missing(values: dict[str, str | None]) -> dict[str, str | None]:
 
     answered = dict(values)
     for key, _flag, label in REQUIRED:
-        if not answered.get(key):
+        if not (answered.get(key) or "").strip():
             answered[key] = questionary.text(f"{label}:", validate=_validator(key)).unsafe_ask()
     return answered
 
@@ -62,11 +62,12 @@ def run_client_add(
     missing = [flag for key, flag, _label in REQUIRED if not (values.get(key) or "").strip()]
     if missing:
         if not app_ctx.interactive:
-            raise InvalidInput(
-                "",
-                f"не указаны обязательные параметры {', '.join(missing)} "
-                "(без терминала bankon ничего не спрашивает)",
+            what = (
+                f"не указан обязательный параметр {missing[0]}"
+                if len(missing) == 1
+                else f"не указаны обязательные параметры {', '.join(missing)}"
             )
+            raise InvalidInput("", f"{what} (без терминала bankon ничего не спрашивает)")
         values = ask_missing(values)
     fields = require_valid(
         *check_client_fields(
