@@ -119,6 +119,7 @@ def run_register(
     from bankon_cli.services.registration import (
         RegistrationRefused,
         certificate_refusal,
+        certificate_refused,
         preview_registration,
         register_client,
     )
@@ -135,8 +136,7 @@ def run_register(
     if info_from_certificate is not None:
         problem = certificate_refusal(info_from_certificate, preview.inn, app_ctx.clock())
         if problem is not None:
-            mismatch = RegistrationRefused(f"Сертификат: {problem}", reason="certificate")
-            raise _refused(app_ctx, token, mismatch)
+            raise _refused(app_ctx, token, certificate_refused(problem))
         info(
             app_ctx,
             f"Сертификат: {info_from_certificate.holder_name}, ИНН организации "

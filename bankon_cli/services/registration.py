@@ -14,7 +14,7 @@ from bankon_cli.db.models import Agent, Client, ClientEvent, Invitation, InviteT
 from bankon_cli.domain.inn import parse_inn
 from bankon_cli.domain.regions import region_name
 from bankon_cli.domain.statuses import ClientStatus
-from bankon_cli.errors import BankonError, Conflict, InvalidInput
+from bankon_cli.errors import BankonError, Conflict, ExitStatus, InvalidInput
 from bankon_cli.services.clients import client_search_text
 from bankon_cli.services.invitations import InviteTokenRejected, check_token, mark_used
 from bankon_cli.services.passwords import check_login, check_password, hash_password
@@ -36,7 +36,9 @@ FAILED_KIND = "registration_failed"
 class RegistrationRefused(BankonError):
     """A refusal that counts as a failed registration attempt (logged, without the token)."""
 
-    def __init__(self, message: str, exit_status: Any = None, *, reason: str = "") -> None:
+    def __init__(
+        self, message: str, exit_status: ExitStatus | None = None, *, reason: str = ""
+    ) -> None:
         super().__init__(message, exit_status)
         self.reason = reason
 
@@ -116,7 +118,9 @@ def _open_invitation(session: Session, token: str, now: datetime) -> tuple[Clien
     client = session.get_one(Client, invitation.client_id)
     if client.registered_at is not None or client.status != ClientStatus.PENDING.value:
         raise RegistrationRefused(
-            f"клиент с ИНН {client.inn} уже зарегистрирован", reason="registered"
+            f"клиент с ИНН {client.inn} уже зарегистрирован",
+            ExitStatus.CONFLICT,
+            reason="registered",
         )
     return client, invitation
 
@@ -135,6 +139,12 @@ def preview_registration(session: Session, token: str, now: datetime) -> InviteP
         region=region_name(client.region_code),
         agent_name=agent.name,
         expires_at=invitation.expires_at,
+    )
+
+
+def certificate_refused(problem: str) -> RegistrationRefused:
+    return RegistrationRefused(
+        f"{FIELD_CERTIFICATE}: {problem}", ExitStatus.INVALID_INPUT, reason="certificate"
     )
 
 
@@ -164,7 +174,7 @@ def register_client(
     if certificate is not None:
         refusal = certificate_refusal(certificate, client.inn, now)
         if refusal is not None:
-            raise RegistrationRefused(f"{FIELD_CERTIFICATE}: {refusal}", reason="certificate")
+            raise certificate_refused(refusal)
     contact_default = (certificate.holder_name if certificate else None) or client.contact_name
     contact, problem = check_text(FIELD_CONTACT, form.contact_name or contact_default)
     if problem:

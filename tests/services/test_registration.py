@@ -127,7 +127,7 @@ def test_certificate_of_another_company_is_refused_and_nothing_changes(app_ctx, 
         "Сертификат: сертификат выдан на ИНН 7705923096, а клиент — ИНН 7726311464: "
         "нужен сертификат этой организации"
     )
-    assert caught.value.exit_status == 1
+    assert caught.value.exit_status == 2
     client = _client(app_ctx)
     assert (client.login, client.registered_at, client.full_name) == (None, None, None)
 
