@@ -95,8 +95,9 @@ class CsvFile:
                 "импорт снова — загруженные строки окажутся «без изменений»",
             ) from None
         finally:
-            text.detach()
             self._text = None
+            if not self.binary.closed:
+                text.detach()
 
     def close(self) -> None:
         self.binary.close()

@@ -6,14 +6,18 @@ import csv
 from collections.abc import Iterator
 from typing import IO, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from bankon_cli.db.models import Agent, Application, Client
-from bankon_cli.domain.statuses import ClientStatus, can_have_applications
-from bankon_cli.services.clients import ACTIVE_APPLICATION_STATUSES
+from bankon_cli.domain.search import fold
+from bankon_cli.domain.statuses import (
+    ACTIVE_APPLICATION_STATUSES,
+    ClientStatus,
+    can_have_applications,
+)
 from bankon_cli.services.import_rows import REASON_COLUMN, ColumnMap
-from bankon_cli.services.listing import ClientQuery, _filtered
+from bankon_cli.services.listing import MIN_INDEXED_SEARCH, ClientQuery
 from bankon_cli.services.validation import (
     FIELD_CONTACT,
     FIELD_EMAIL,
@@ -61,36 +65,56 @@ def export_row(row: ClientRow) -> list[str]:
     ]
 
 
+def _conditions(session: Session, query: ClientQuery) -> list[ColumnElement[bool]]:
+    """The filters of `client list` (status, region, agent, search) as the listing applies them."""
+    conditions: list[ColumnElement[bool]] = []
+    if query.statuses:
+        conditions.append(Client.status.in_([status.value for status in query.statuses]))
+    if query.region_codes:
+        conditions.append(Client.region_code.in_(list(query.region_codes)))
+    if query.agent_ids is not None:
+        conditions.append(Client.agent_id.in_(list(query.agent_ids)))
+    needle = fold(" ".join(query.search.split()))
+    if not needle:
+        return conditions
+    if session.get_bind().dialect.name != "sqlite":
+        escaped = needle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        conditions.append(Client.search_text.like(f"%{escaped}%", escape="\\"))
+    elif len(needle) >= MIN_INDEXED_SEARCH:
+        phrase = '"' + needle.replace('"', '""') + '"'
+        matches = text("SELECT rowid FROM clients_search WHERE clients_search MATCH :phrase")
+        conditions.append(
+            Client.id.in_(matches.bindparams(phrase=phrase).columns(literal_column("rowid")))
+        )
+    else:
+        conditions.append(func.instr(Client.search_text, needle) > 0)
+    return conditions
+
+
 def iter_clients(session: Session, query: ClientQuery) -> Iterator[ClientRow]:
-    """Every client matching the filters, in order of addition, fetched in chunks by id."""
+    """Every client matching the filters, in order of addition, read in chunks by id."""
+    conditions = _conditions(session, query)
+    active = (
+        select(func.count())
+        .select_from(Application)
+        .where(
+            Application.client_id == Client.id,
+            Application.status.in_(ACTIVE_APPLICATION_STATUSES),
+        )
+        .scalar_subquery()
+    )
     last_id = 0
     while True:
-        ids = (
-            _filtered(session, query, select(Client.id))
-            .where(Client.id > last_id)
-            .order_by(Client.id)
-            .limit(CHUNK)
-            .subquery()
-        )
-        active = (
-            select(func.count())
-            .select_from(Application)
-            .where(
-                Application.client_id == Client.id,
-                Application.status.in_(ACTIVE_APPLICATION_STATUSES),
-            )
-            .scalar_subquery()
-        )
         rows = session.execute(
             select(Client, Agent.inn, Agent.name, active)
-            .join(ids, ids.c.id == Client.id)
             .join(Agent, Agent.id == Client.agent_id)
+            .where(Client.id > last_id, *conditions)
             .order_by(Client.id)
+            .limit(CHUNK)
         ).all()
         if not rows:
             return
         for client, agent_inn, agent_name, active_count in rows:
-            can_have = can_have_applications_code(client.status)
             yield ClientRow(
                 inn=client.inn,
                 short_name=client.short_name,
@@ -99,7 +123,9 @@ def iter_clients(session: Session, query: ClientQuery) -> Iterator[ClientRow]:
                 phone=client.phone,
                 region_code=client.region_code,
                 legal_form=client.legal_form,
-                active_applications=int(active_count) if can_have else None,
+                active_applications=(
+                    int(active_count) if can_have_applications_code(client.status) else None
+                ),
                 agent_inn=agent_inn,
                 agent_name=agent_name,
                 status=client.status,

@@ -11,13 +11,11 @@ from sqlalchemy import Insert, Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bankon_cli.config import Settings
-from bankon_cli.db.models import Client, ClientEvent, Invitation, InviteToken, OutboxMessage
+from bankon_cli.db.models import Client, ClientEvent
 from bankon_cli.domain.statuses import ClientStatus
-from bankon_cli.mail.message import invitation_content
 from bankon_cli.services.clients import client_search_text
+from bankon_cli.services.import_invites import add_created_events, queue_invitations
 from bankon_cli.services.import_rows import OnExisting, RowOutcome, RowStatus
-from bankon_cli.services.invites import InvitationStatus, OutboxStatus, local_time_text
-from bankon_cli.services.tokens import unguessable_placeholder_hash
 from bankon_cli.services.validation import (
     FIELD_CONTACT,
     FIELD_EMAIL,
@@ -30,9 +28,6 @@ from bankon_cli.services.validation import (
 
 clients = cast(Table, Client.__table__)
 events = cast(Table, ClientEvent.__table__)
-invitations = cast(Table, Invitation.__table__)
-invite_tokens = cast(Table, InviteToken.__table__)
-outbox = cast(Table, OutboxMessage.__table__)
 
 
 @dataclass(frozen=True)
@@ -123,7 +118,7 @@ def write_batch(
     queued = 0
     if not context.dry_run:
         _apply_updates(session, updates, context)
-        queued = _add_created_events_and_invitations(session, new_rows, context)
+        queued = _add_new_clients_history(session, new_rows, context)
     elif context.invite:
         queued = len(new_rows)
     return BatchResult(outcomes, queued)
@@ -283,91 +278,28 @@ def _event(
     }
 
 
-def _add_created_events_and_invitations(
+def _add_new_clients_history(
     session: Session, new_rows: list[tuple[int, int, ClientFields]], context: BatchContext
 ) -> int:
-    """History entries, and each client's invitation with its queued email, in bulk."""
     if not new_rows:
         return 0
-    now = context.now
     new_rows.sort()
-    created_detail = f"Клиент добавлен агентом {context.agent_name}"
-    event_rows = [
-        _event(
-            client_id,
-            now,
-            "created",
-            f"{created_detail} (импорт из «{context.source_name}», строка {line})",
-            ClientStatus.PENDING.value,
-        )
-        for line, client_id, _fields in new_rows
-    ]
+    add_created_events(
+        session,
+        [client_id for _line, client_id, _fields in new_rows],
+        agent_name=context.agent_name,
+        source_name=context.source_name,
+        now=context.now,
+    )
     if not context.invite:
-        session.execute(insert(events), event_rows)
         return 0
-    expires_at = now + context.settings.invite.ttl
-    invitation_ids = session.scalars(
-        insert(invitations).returning(invitations.c.id, sort_by_parameter_order=True),
-        [
-            {
-                "client_id": client_id,
-                "status": InvitationStatus.SENT,
-                "created_at": now,
-                "expires_at": expires_at,
-                "times_sent": 0,
-                "reminders_sent": 0,
-            }
-            for _line, client_id, _fields in new_rows
-        ],
-    ).all()
-    token_ids = session.scalars(
-        insert(invite_tokens).returning(invite_tokens.c.id, sort_by_parameter_order=True),
-        [
-            {
-                "invitation_id": invitation_id,
-                "token_hash": unguessable_placeholder_hash(),
-                "created_at": now,
-            }
-            for invitation_id in invitation_ids
-        ],
-    ).all()
-    expires_text = local_time_text(expires_at, context.settings)
-    messages = []
-    for (_line, client_id, fields), token_id in zip(new_rows, token_ids, strict=True):
-        content = invitation_content(
-            contact_name=fields.contact_name,
-            company_name=fields.short_name,
-            agent_name=context.agent_name,
-            expires_at_text=expires_text,
-            reminder=False,
-        )
-        messages.append(
-            {
-                "client_id": client_id,
-                "kind": "invite",
-                "recipient_name": fields.contact_name,
-                "recipient_email": fields.email.normalized,
-                "subject": content.subject,
-                "body_text": content.text,
-                "body_html": content.html,
-                "invite_token_id": token_id,
-                "status": OutboxStatus.QUEUED,
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-        )
-        event_rows.append(
-            _event(
-                client_id,
-                now,
-                "invited",
-                f"Приглашение поставлено в очередь на {fields.email.normalized}",
-            )
-        )
-    session.execute(insert(outbox), messages)
-    session.execute(insert(events), event_rows)
-    return len(messages)
+    return queue_invitations(
+        session,
+        [(client_id, fields) for _line, client_id, fields in new_rows],
+        agent_name=context.agent_name,
+        settings=context.settings,
+        now=context.now,
+    )
 
 
 def _warn_shared_emails(
