@@ -31,8 +31,7 @@ def run_client_list(
 ) -> None:
     from bankon_cli.domain.regions import region_codes_matching
     from bankon_cli.domain.statuses import ClientStatus, parse_status
-    from bankon_cli.services.agents import agent_with_subagents, find_agent
-    from bankon_cli.services.clients import parse_client_inn
+    from bankon_cli.services.agents import agent_with_subagents, find_agent, parse_agent_inn
     from bankon_cli.services.listing import PAGE_SIZES, SORT_KEYS, ClientQuery, list_clients
 
     if per_page not in PAGE_SIZES:
@@ -60,7 +59,7 @@ def run_client_list(
         agent_ids = None
         if agent_inn:
             agent_ids = agent_with_subagents(
-                session, find_agent(session, parse_client_inn(agent_inn))
+                session, find_agent(session, parse_agent_inn(agent_inn, "--agent"))
             )
         result = list_clients(
             session,
@@ -116,7 +115,7 @@ def render_client_page(app_ctx: AppContext, result: object) -> None:
         table.add_row(
             Text(row.short_name),
             row.inn,
-            Text(row.contact_name),
+            Text(f"{row.contact_name}, {row.email}"),
             row.region,
             applications,
             Text(row.agent_name),

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
-# Piped output must never cut an INN or an email: render as wide as the content needs.
-PIPE_WIDTH = 1000
+# Piped output must never cut an INN or an email: render as wide as the content needs
+# (tables are as wide as their cells, never padded to this width).
+PIPE_WIDTH = 100_000
 
 
 def stdout_console(ctx: AppContext) -> Console:
@@ -52,7 +53,12 @@ def plain_table(title: str | None = None) -> Table:
     from rich.table import Table
 
     return Table(
-        title=title, box=box.SIMPLE_HEAVY, show_lines=False, highlight=False, title_justify="left"
+        title=title,
+        box=box.SIMPLE_HEAVY,
+        show_lines=False,
+        highlight=False,
+        title_justify="left",
+        header_style="bold cyan",  # terminals only; NO_COLOR and pipes get none
     )
 
 

@@ -36,7 +36,7 @@ class AgentView:
         }
 
 
-def _agent_inn(raw: str, field: str = "ИНН агента") -> str:
+def parse_agent_inn(raw: str, field: str = "ИНН агента") -> str:
     try:
         return parse_inn(raw).value
     except InnError as error:
@@ -46,13 +46,13 @@ def _agent_inn(raw: str, field: str = "ИНН агента") -> str:
 def add_agent(
     session: Session, *, inn: str, name: str, parent_inn: str | None, now: datetime
 ) -> AgentView:
-    value = _agent_inn(inn)
+    value = parse_agent_inn(inn)
     clean_name, problem = check_text(FIELD_AGENT_NAME, name)
     if problem:
         raise InvalidInput(problem.field, problem.problem)
     parent: Agent | None = None
     if parent_inn:
-        parent = find_agent(session, _agent_inn(parent_inn, "ИНН головного агента"))
+        parent = find_agent(session, parse_agent_inn(parent_inn, "ИНН головного агента"))
         if parent.inn == value:
             raise InvalidInput("--parent", "агент не может быть своим собственным головным агентом")
     if session.scalar(select(Agent.id).where(Agent.inn == value)) is not None:
@@ -104,9 +104,9 @@ def agent_with_subagents(session: Session, agent: Agent) -> list[int]:
 def resolve_current_agent(session: Session, *, flag_inn: str | None, configured_inn: str) -> Agent:
     """`--agent`, else BANKON_AGENT or the config file, else the only agent in the database."""
     if flag_inn:
-        return find_agent(session, _agent_inn(flag_inn, "--agent"))
+        return find_agent(session, parse_agent_inn(flag_inn, "--agent"))
     if configured_inn:
-        return find_agent(session, _agent_inn(configured_inn, "BANKON_AGENT / agent.inn"))
+        return find_agent(session, parse_agent_inn(configured_inn, "BANKON_AGENT / agent.inn"))
     agents = list(session.scalars(select(Agent).limit(2)))
     if len(agents) == 1:
         return agents[0]
