@@ -176,6 +176,10 @@ def client_import(
     check_deliverability: Annotated[
         bool, typer.Option("--check-deliverability", help="Проверить домены email через DNS.")
     ] = False,
+    batch_size: Annotated[
+        int,
+        typer.Option("--batch-size", help="Строк в одной транзакции.", min=1, max=50_000),
+    ] = 2000,
     agent: AgentOption = None,
     output_format: ObjectFormatOption = ObjectFormat.TABLE,
 ) -> None:
@@ -195,6 +199,7 @@ def client_import(
             as_json=output_format is ObjectFormat.JSON,
             agent_inn=agent,
             check_deliverability=check_deliverability,
+            batch_size=batch_size,
         ),
     )
 

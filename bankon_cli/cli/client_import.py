@@ -37,6 +37,7 @@ class ImportRequest:
     as_json: bool = False
     agent_inn: str | None = None
     check_deliverability: bool = False
+    batch_size: int = 2000
 
 
 def run_client_import(app_ctx: AppContext, request: ImportRequest) -> None:
@@ -100,6 +101,7 @@ def _import_and_report(
         invite=request.invite,
         dry_run=request.dry_run,
         check_deliverability=request.check_deliverability or app_ctx.settings.check_deliverability,
+        batch_size=request.batch_size,
     )
     written = [0]
 
