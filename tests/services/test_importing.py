@@ -90,9 +90,10 @@ def test_cp1251_file_ends_every_row_with_its_exact_outcome(agent_ctx, db_url):
             "7,72631E+09",
             "rejected",
             [
-                "ИНН: «7,72631E+09» — Excel записал ИНН числом в экспоненциальной форме, последние "
-                "цифры потеряны и по файлу их не восстановить; в Excel выделите столбец ИНН, "
-                "выберите «Формат ячеек», затем «Текстовый», исправьте значения и сохраните CSV снова"
+                "ИНН: «7,72631E+09» — Excel записал ИНН числом в экспоненциальной форме, "
+                "последние цифры потеряны и по файлу их не восстановить; в Excel выделите "
+                "столбец ИНН, выберите «Формат ячеек», затем «Текстовый», исправьте значения "
+                "и сохраните CSV снова"
             ],
         ),
         (
@@ -142,7 +143,7 @@ def test_imported_client_is_stored_exactly_as_client_add_stores_it(agent_ctx, db
     service_client(
         agent_ctx, "4346051140", "Новая Техника", "Ксения Абрамова", "K@NT.ru", invite=True
     )
-    name, inn, contact, _region, email = R_PHARM
+    name, inn, contact, _region, _email = R_PHARM
     run(agent_ctx, csv_bytes(f"{inn};{name};{contact};Info@R-Pharm.COM;"))
     columns = (
         "inn, short_name, contact_name, email, email_key, region_code, legal_form, status, "
