@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from bankon_cli.context import Clock
@@ -66,9 +65,15 @@ def new_holder() -> str:
 
 
 def _ensure_row(session: Session, name: str) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    session.execute(insert(LockRow).values(name=name).on_conflict_do_nothing())
+    # Each engine's own upsert; imported here so a run pays only for the dialect it uses.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        session.execute(pg_insert(LockRow).values(name=name).on_conflict_do_nothing())
+    else:
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        session.execute(sqlite_insert(LockRow).values(name=name).on_conflict_do_nothing())
 
 
 def try_acquire(

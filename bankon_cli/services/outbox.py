@@ -91,7 +91,7 @@ def backoff(attempts: int, base: timedelta) -> timedelta:
 
 def release_stale_claims(session: Session, now: datetime) -> int:
     """Messages claimed by a process that died before recording the outcome go back to the queue."""
-    result = session.execute(
+    result = session.connection().execute(
         update(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.SENDING,
@@ -125,7 +125,7 @@ def claim_batch(
     ids = list(session.scalars(due))
     if not ids:
         return []
-    session.execute(
+    session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(ids), OutboxMessage.status == OutboxStatus.QUEUED)
         .values(status=OutboxStatus.SENDING, claimed_by=run_id, claimed_at=now)
@@ -138,7 +138,7 @@ def claim_batch(
         link = None
         if row.invite_token_id is not None:
             token = new_token()
-            session.execute(
+            session.connection().execute(
                 update(InviteToken)
                 .where(InviteToken.id == row.invite_token_id)
                 .values(token_hash=token_hash(token))
@@ -159,7 +159,7 @@ def claim_batch(
 
 
 def _record_sent(session: Session, item: _Claimed, now: datetime, message_id: str) -> None:
-    session.execute(
+    session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == item.id)
         .values(
@@ -175,7 +175,7 @@ def _record_sent(session: Session, item: _Claimed, now: datetime, message_id: st
         invitation_id = select(InviteToken.invitation_id).where(
             InviteToken.id == item.invite_token_id
         )
-        session.execute(
+        session.connection().execute(
             update(Invitation)
             .where(Invitation.id == invitation_id.scalar_subquery())
             .values(times_sent=Invitation.times_sent + 1, last_sent_at=now)
@@ -187,7 +187,7 @@ def _record_failure(
 ) -> FailedMessage:
     attempts = item.attempts + 1
     permanent = not error.temporary or attempts >= settings.mail.max_attempts
-    session.execute(
+    session.connection().execute(
         update(OutboxMessage)
         .where(OutboxMessage.id == item.id)
         .values(
@@ -372,9 +372,7 @@ OUTBOX_JSON_KEYS = (
 def list_outbox(session: Session, *, status: str | None, limit: int) -> list[OutboxRow]:
     """The newest `limit` messages (of one status, if given) with their attempts and errors."""
     if status is not None and status not in OUTBOX_STATUS_LABELS:
-        raise InvalidInput(
-            "--status", f"«{status}» — допустимо: {', '.join(OUTBOX_STATUS_LABELS)}"
-        )
+        raise InvalidInput("--status", f"«{status}» — допустимо: {', '.join(OUTBOX_STATUS_LABELS)}")
     query = (
         select(OutboxMessage, Client.inn)
         .outerjoin(Client, Client.id == OutboxMessage.client_id)
