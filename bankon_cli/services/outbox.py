@@ -82,6 +82,8 @@ class _Claimed:
     link: str | None
     invite_token_id: int | None
     attempts: int
+    claimed_by: str
+    claimed_at: datetime
 
 
 def backoff(attempts: int, base: timedelta) -> timedelta:
@@ -153,6 +155,8 @@ def claim_batch(
                 link=link,
                 invite_token_id=row.invite_token_id,
                 attempts=row.attempts,
+                claimed_by=run_id,
+                claimed_at=now,
             )
         )
     return claimed
@@ -161,7 +165,7 @@ def claim_batch(
 def _record_sent(session: Session, item: _Claimed, now: datetime, message_id: str) -> None:
     session.connection().execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == item.id)
+        .where(OutboxMessage.id == item.id, OutboxMessage.claimed_by == item.claimed_by)
         .values(
             status=OutboxStatus.SENT,
             sent_at=now,
@@ -182,6 +186,15 @@ def _record_sent(session: Session, item: _Claimed, now: datetime, message_id: st
         )
 
 
+def _release(session: Session, items: list[_Claimed]) -> None:
+    for item in items:
+        session.connection().execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == item.id, OutboxMessage.claimed_by == item.claimed_by)
+            .values(status=OutboxStatus.QUEUED, claimed_by=None, claimed_at=None)
+        )
+
+
 def _record_failure(
     session: Session, item: _Claimed, error: SendError, now: datetime, settings: Settings
 ) -> FailedMessage:
@@ -189,7 +202,7 @@ def _record_failure(
     permanent = not error.temporary or attempts >= settings.mail.max_attempts
     session.connection().execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == item.id)
+        .where(OutboxMessage.id == item.id, OutboxMessage.claimed_by == item.claimed_by)
         .values(
             status=OutboxStatus.FAILED if permanent else OutboxStatus.QUEUED,
             attempts=attempts,
@@ -279,6 +292,12 @@ def _send_batch(
         with backend.connect() as connection:
             while pending:
                 item = pending[0]
+                if clock() - item.claimed_at > CLAIM_LEASE / 2:
+                    # A slow server: hand the rest back before our claims could be taken
+                    # as stale and sent by another run as well.
+                    with session_factory.begin() as session:
+                        _release(session, pending)
+                    break
                 try:
                     message = build_message(
                         sender=settings.mail.sender,

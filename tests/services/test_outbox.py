@@ -206,3 +206,22 @@ def test_lock_row_update_is_conditional(app_ctx):
         assert try_acquire(session, "x", "a", now, timedelta(minutes=1))
         assert not try_acquire(session, "x", "b", now, timedelta(minutes=1))
         assert try_acquire(session, "x", "b", now + timedelta(minutes=1), timedelta(minutes=1))
+
+
+def test_a_slow_batch_hands_its_claims_back_before_they_go_stale(app_ctx, smtp_server):
+    """Each send takes "4 minutes": the batch re-claims instead of outliving its lease."""
+    use_smtp(app_ctx, smtp_server)
+    add_clients(app_ctx, PENDING)
+    fake = app_ctx.clock
+
+    def slow_clock():
+        fake.advance(minutes=4)
+        return fake()
+
+    from bankon_cli.services.outbox import deliver
+
+    report = deliver(app_ctx.session_factory, app_ctx.mail_backend(), app_ctx.settings, slow_clock)
+    assert report.sent == 4
+    recipients = sorted(m.rcpt_tos[0] for m in smtp_server.messages)
+    assert recipients == sorted(email_for(inn) for _, inn, _ in PENDING)
+    assert {(row.status, row.attempts) for row in outbox_rows(app_ctx)} == {("sent", 1)}
