@@ -199,7 +199,7 @@ def queue_reminders(
     )
     outbox_ids: dict[int, int] = {}
     for invitation, client, agent in rows:
-        counted = session.execute(
+        counted = session.connection().execute(
             update(Invitation)
             .where(
                 Invitation.id == invitation.id,
@@ -207,7 +207,6 @@ def queue_reminders(
                 Invitation.reminders_sent == invitation.reminders_sent,
             )
             .values(reminders_sent=Invitation.reminders_sent + 1)
-            .execution_options(synchronize_session=False)
         )
         if not getattr(counted, "rowcount", 0):
             continue  # another run got here first
