@@ -26,8 +26,18 @@ def test_agent_add(cli):  # type: ignore[no-untyped-def]
 
 
 def test_sub_agent_add_json(cli, agent):  # type: ignore[no-untyped-def]
-    result = cli("agent", "add", "--inn", SUB_AGENT_INN, "--name", "ИП Субагентов",
-                 "--parent", AGENT_INN, "--format", "json")
+    result = cli(
+        "agent",
+        "add",
+        "--inn",
+        SUB_AGENT_INN,
+        "--name",
+        "ИП Субагентов",
+        "--parent",
+        AGENT_INN,
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout) == {
         "inn": SUB_AGENT_INN,
@@ -37,26 +47,59 @@ def test_sub_agent_add_json(cli, agent):  # type: ignore[no-untyped-def]
         "clients": 0,
         "created_at": NOW,
     }
-    table = cli("agent", "add", "--inn", SUB_SUB_AGENT_INN, "--name", "ИП Второй",
-                "--parent", SUB_AGENT_INN)
+    table = cli(
+        "agent", "add", "--inn", SUB_SUB_AGENT_INN, "--name", "ИП Второй", "--parent", SUB_AGENT_INN
+    )
     assert table.stderr == (
         f"Агент добавлен: ИП Второй, ИНН {SUB_SUB_AGENT_INN} (субагент ИП Субагентов)\n"
     )
 
 
 def test_agent_list(cli, agent):  # type: ignore[no-untyped-def]
-    assert cli("agent", "add", "--inn", SUB_AGENT_INN, "--name", "ИП Субагентов",
-               "--parent", AGENT_INN).exit_code == 0
-    assert cli("client", "add", "--inn", "7726311464", "--contact", "И", "--name", "АО",
-               "--email", "a@example.ru", "--agent", AGENT_INN, "--no-invite").exit_code == 0
+    assert (
+        cli(
+            "agent", "add", "--inn", SUB_AGENT_INN, "--name", "ИП Субагентов", "--parent", AGENT_INN
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "client",
+            "add",
+            "--inn",
+            "7726311464",
+            "--contact",
+            "И",
+            "--name",
+            "АО",
+            "--email",
+            "a@example.ru",
+            "--agent",
+            AGENT_INN,
+            "--no-invite",
+        ).exit_code
+        == 0
+    )
     data = json.loads(cli("agent", "list", "--format", "json").stdout)
     assert data == {
         "total": 2,
         "agents": [
-            {"inn": SUB_AGENT_INN, "name": "ИП Субагентов", "parent_inn": AGENT_INN,
-             "parent_name": AGENT_NAME, "clients": 0, "created_at": NOW},
-            {"inn": AGENT_INN, "name": AGENT_NAME, "parent_inn": None, "parent_name": None,
-             "clients": 1, "created_at": NOW},
+            {
+                "inn": SUB_AGENT_INN,
+                "name": "ИП Субагентов",
+                "parent_inn": AGENT_INN,
+                "parent_name": AGENT_NAME,
+                "clients": 0,
+                "created_at": NOW,
+            },
+            {
+                "inn": AGENT_INN,
+                "name": AGENT_NAME,
+                "parent_inn": None,
+                "parent_name": None,
+                "clients": 1,
+                "created_at": NOW,
+            },
         ],
     }
     csv_out = cli("agent", "list", "--format", "csv").stdout
@@ -75,7 +118,10 @@ def test_agent_list(cli, agent):  # type: ignore[no-untyped-def]
 
 def test_agent_list_empty(cli):  # type: ignore[no-untyped-def]
     result = cli("agent", "list")
-    assert (result.exit_code, result.stdout) == (0, "Всего агентов: 0\nНет данных для отображения\n")
+    assert (result.exit_code, result.stdout) == (
+        0,
+        "Всего агентов: 0\nНет данных для отображения\n",
+    )
 
 
 LENGTH = "должен содержать 10 цифр (юридическое лицо) или 12 цифр (ИП или физическое лицо)"
@@ -85,16 +131,28 @@ LENGTH = "должен содержать 10 цифр (юридическое л
     ("args", "code", "message"),
     [
         (["--inn", AGENT_INN, "--name", "Дубль"], 4, f"Агент с ИНН {AGENT_INN} уже есть"),
-        (["--inn", "7712345670", "--name", "Х"], 2,
-         "ИНН агента: «7712345670» не проходит проверку контрольной суммы"),
+        (
+            ["--inn", "7712345670", "--name", "Х"],
+            2,
+            "ИНН агента: «7712345670» не проходит проверку контрольной суммы",
+        ),
         (["--inn", "123", "--name", "Х"], 2, f"ИНН агента: «123» {LENGTH}, а содержит 3"),
         (["--inn", SUB_AGENT_INN, "--name", "   "], 2, "Наименование агента: не заполнено"),
-        (["--inn", SUB_AGENT_INN, "--name", "Х", "--parent", "2310123454"], 3,
-         "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list"),
-        (["--inn", SUB_AGENT_INN, "--name", "Х", "--parent", "231012345"], 2,
-         f"ИНН головного агента: «231012345» {LENGTH}, а содержит 9"),
-        (["--inn", AGENT_INN, "--name", "Х", "--parent", AGENT_INN], 2,
-         "--parent: агент не может быть своим собственным головным агентом"),
+        (
+            ["--inn", SUB_AGENT_INN, "--name", "Х", "--parent", "2310123454"],
+            3,
+            "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list",
+        ),
+        (
+            ["--inn", SUB_AGENT_INN, "--name", "Х", "--parent", "231012345"],
+            2,
+            f"ИНН головного агента: «231012345» {LENGTH}, а содержит 9",
+        ),
+        (
+            ["--inn", AGENT_INN, "--name", "Х", "--parent", AGENT_INN],
+            2,
+            "--parent: агент не может быть своим собственным головным агентом",
+        ),
         (["--inn", SUB_AGENT_INN], 2, "не указан обязательный параметр --name"),
         (["--name", "Х"], 2, "не указан обязательный параметр --inn"),
     ],

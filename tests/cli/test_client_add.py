@@ -57,7 +57,9 @@ def test_guide_example_adds_pending_client_and_writes_the_invitation(cli, agent,
     [token] = re.findall(r"https://portal\.example/register\?token=([A-Za-z0-9_-]+)", text)
     assert f'href="https://portal.example/register?token={token}"' in html
     assert len(token) >= 22  # at least 128 bits
-    hashes = [row["token_hash"] for row in query_rows(db_url, "SELECT token_hash FROM invite_tokens")]
+    hashes = [
+        row["token_hash"] for row in query_rows(db_url, "SELECT token_hash FROM invite_tokens")
+    ]
     assert hashes == [hashlib.sha256(token.encode()).hexdigest()]
     # The token itself is stored nowhere.
     for row in query_rows(db_url, "SELECT subject, body_text, body_html FROM outbox"):
@@ -110,8 +112,16 @@ def test_idn_email_is_stored_in_unicode_and_addressed_in_punycode(cli, agent, ho
 def test_duplicate_email_is_added_with_a_warning(cli, agent, db_url):  # type: ignore[no-untyped-def]
     assert add(cli, *GUIDE_ARGS, "--no-invite").exit_code == 0
     result = add(
-        cli, "--inn", "4346051140", "--contact", "Ксения Абрамова", "--name", "Новая Техника",
-        "--email", "INFO@R-Pharm.com", "--no-invite",
+        cli,
+        "--inn",
+        "4346051140",
+        "--contact",
+        "Ксения Абрамова",
+        "--name",
+        "Новая Техника",
+        "--email",
+        "INFO@R-Pharm.com",
+        "--no-invite",
     )
     assert result.exit_code == 0, result.stderr
     assert result.stderr.splitlines()[0] == (
@@ -128,20 +138,60 @@ def test_agent_from_flag_environment_and_config(cli, agent, db_url, monkeypatch,
         ("7705923096", "Ромашка", ()),
     ]
     # --agent
-    result = add(cli, "--inn", seed[0][0], "--contact", "К", "--name", seed[0][1],
-                 "--email", "a@example.ru", "--no-invite", *seed[0][2], "-f", "json")
+    result = add(
+        cli,
+        "--inn",
+        seed[0][0],
+        "--contact",
+        "К",
+        "--name",
+        seed[0][1],
+        "--email",
+        "a@example.ru",
+        "--no-invite",
+        *seed[0][2],
+        "-f",
+        "json",
+    )
     assert json.loads(result.stdout)["agent_inn"] == OTHER_AGENT_INN
     # BANKON_AGENT
     monkeypatch.setenv("BANKON_AGENT", OTHER_AGENT_INN)
-    result = add(cli, "--inn", seed[1][0], "--contact", "К", "--name", seed[1][1],
-                 "--email", "b@example.ru", "--no-invite", "-f", "json")
+    result = add(
+        cli,
+        "--inn",
+        seed[1][0],
+        "--contact",
+        "К",
+        "--name",
+        seed[1][1],
+        "--email",
+        "b@example.ru",
+        "--no-invite",
+        "-f",
+        "json",
+    )
     assert json.loads(result.stdout)["agent_inn"] == OTHER_AGENT_INN
     monkeypatch.delenv("BANKON_AGENT")
     # agent.inn in the config file
     config = tmp_path / "bankon.toml"
     config.write_text(f'[agent]\ninn = "{AGENT_INN}"\n', encoding="utf-8")
-    result = cli("--config", str(config), "client", "add", "--inn", seed[2][0], "--contact", "К",
-                 "--name", seed[2][1], "--email", "c@example.ru", "--no-invite", "-f", "json")
+    result = cli(
+        "--config",
+        str(config),
+        "client",
+        "add",
+        "--inn",
+        seed[2][0],
+        "--contact",
+        "К",
+        "--name",
+        seed[2][1],
+        "--email",
+        "c@example.ru",
+        "--no-invite",
+        "-f",
+        "json",
+    )
     assert json.loads(result.stdout)["agent_inn"] == AGENT_INN
 
 
@@ -158,11 +208,17 @@ def _args(**changes: str | None) -> list[str]:
 
 
 BAD_INPUTS = [
-    (_args(inn=None, contact=None, name=None, email=None), 2,
-     f"не указаны обязательные параметры --inn, --contact, --name, --email {NO_TERMINAL}"),
+    (
+        _args(inn=None, contact=None, name=None, email=None),
+        2,
+        f"не указаны обязательные параметры --inn, --contact, --name, --email {NO_TERMINAL}",
+    ),
     (_args(email=None), 2, f"не указан обязательный параметр --email {NO_TERMINAL}"),
-    (_args(inn=None, name=None), 2,
-     f"не указаны обязательные параметры --inn, --name {NO_TERMINAL}"),
+    (
+        _args(inn=None, name=None),
+        2,
+        f"не указаны обязательные параметры --inn, --name {NO_TERMINAL}",
+    ),
     (_args(contact="   "), 2, f"не указан обязательный параметр --contact {NO_TERMINAL}"),
     (_args(inn=""), 2, f"не указан обязательный параметр --inn {NO_TERMINAL}"),
     (_args(inn="7726311465"), 2, "ИНН: «7726311465» не проходит проверку контрольной суммы"),
@@ -173,20 +229,33 @@ BAD_INPUTS = [
     (_args(inn="ИНН 7726311464"), 2, "ИНН: «ИНН7726311464» должен состоять только из цифр"),
     (_args(email="info@"), 2, "Email: «info@» — нет домена после @"),
     (_args(email="info.r-pharm.com"), 2, "Email: «info.r-pharm.com» — нет знака @"),
-    (_args(email="Игнатьев <info@r-pharm.com>"), 2,
-     "Email: «Игнатьев <info@r-pharm.com>» — укажите только адрес, без имени и угловых скобок"),
+    (
+        _args(email="Игнатьев <info@r-pharm.com>"),
+        2,
+        "Email: «Игнатьев <info@r-pharm.com>» — укажите только адрес, без имени и угловых скобок",
+    ),
     (_args(name="Р" * 501), 2, "Наименование компании: длиннее 500 символов"),
     (_args(contact="Игнатьев\x00В."), 2, "ФИО контактного лица: содержит управляющие символы"),
-    (_args() + ["--phone", "позвонить"], 2,
-     "Телефон: «позвонить» — допустимы только цифры, пробелы, +, -, ( )"),
-    (_args(inn="7726311465", email="info@"), 2,
-     "ИНН: «7726311465» не проходит проверку контрольной суммы; Email: «info@» — нет домена после @"),
-    (_args() + ["--agent", "123"], 2, f"--agent: «123» {LENGTH_HINT}, а содержит 3"),
-    (_args() + ["--agent", "2310123454"], 3,
-     "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list"),
-    (_args() + ["--format", "xml"], 2, "--format: «xml» — допустимо: table, json"),
-    (_args() + ["--bogus"], 2, "неизвестный параметр --bogus"),
-    (_args() + ["--inn"], 2, "у параметра --inn не указано значение"),
+    (
+        [*_args(), "--phone", "позвонить"],
+        2,
+        "Телефон: «позвонить» — допустимы только цифры, пробелы, +, -, ( )",
+    ),
+    (
+        _args(inn="7726311465", email="info@"),
+        2,
+        "ИНН: «7726311465» не проходит проверку контрольной суммы; "
+        "Email: «info@» — нет домена после @",
+    ),
+    ([*_args(), "--agent", "123"], 2, f"--agent: «123» {LENGTH_HINT}, а содержит 3"),
+    (
+        [*_args(), "--agent", "2310123454"],
+        3,
+        "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list",
+    ),
+    ([*_args(), "--format", "xml"], 2, "--format: «xml» — допустимо: table, json"),
+    ([*_args(), "--bogus"], 2, "неизвестный параметр --bogus"),
+    ([*_args(), "--inn"], 2, "у параметра --inn не указано значение"),
 ]
 
 
@@ -205,8 +274,17 @@ def test_bad_input_is_refused_and_nothing_is_written(cli, agent, db_url, home, a
 def test_existing_inn_of_the_same_agent_is_a_conflict(cli, agent, db_url, home):  # type: ignore[no-untyped-def]
     assert add(cli, *GUIDE_ARGS).exit_code == 0
     before = table_counts(db_url)
-    result = add(cli, "--inn", "7726 311464", "--contact", "Другой", "--name", "Другое",
-                 "--email", "other@example.ru")
+    result = add(
+        cli,
+        "--inn",
+        "7726 311464",
+        "--contact",
+        "Другой",
+        "--name",
+        "Другое",
+        "--email",
+        "other@example.ru",
+    )
     assert result.exit_code == 4
     assert result.stderr == (
         "Ошибка: Клиент с ИНН 7726311464 уже есть в списке агента: «АО Р-ФАРМ», "
@@ -253,7 +331,8 @@ def test_unknown_configured_agent(cli, agent, db_url, monkeypatch):  # type: ign
     monkeypatch.setenv("BANKON_AGENT", "2310123454")
     result = add(cli, *GUIDE_ARGS)
     assert (result.exit_code, result.stderr) == (
-        3, "Ошибка: Агент с ИНН 2310123454 не найден; список агентов: bankon agent list\n"
+        3,
+        "Ошибка: Агент с ИНН 2310123454 не найден; список агентов: bankon agent list\n",
     )
 
 
@@ -284,7 +363,8 @@ def test_no_dns_lookup_unless_asked(cli, agent, dns_spy):  # type: ignore[no-unt
 def test_check_deliverability_flag_refuses_a_domain_without_mail(cli, agent, db_url, dns_spy):  # type: ignore[no-untyped-def]
     result = add(cli, *GUIDE_ARGS, "--check-deliverability")
     assert (result.exit_code, result.stderr) == (
-        2, "Ошибка: Email: «info@r-pharm.com» — домен не существует\n"
+        2,
+        "Ошибка: Email: «info@r-pharm.com» — домен не существует\n",
     )
     assert dns_spy.queries
     assert table_counts(db_url)["clients"] == 0
@@ -300,8 +380,18 @@ def test_check_deliverability_from_the_config(cli, agent, db_url, dns_spy, tmp_p
 
 
 def test_markup_in_names_is_stored_and_shown_literally(cli, agent):  # type: ignore[no-untyped-def]
-    result = add(cli, "--inn", INN, "--contact", "[red]Игнатьев[/red]", "--name", "[bold]АО[/bold]",
-                 "--email", EMAIL, "--no-invite")
+    result = add(
+        cli,
+        "--inn",
+        INN,
+        "--contact",
+        "[red]Игнатьев[/red]",
+        "--name",
+        "[bold]АО[/bold]",
+        "--email",
+        EMAIL,
+        "--no-invite",
+    )
     assert result.exit_code == 0, result.stderr
     assert "Клиент добавлен: [bold]АО[/bold], ИНН 7726311464" in result.stderr
     listing = cli("client", "list")

@@ -31,8 +31,20 @@ def fixed_now(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def add_client(cli, name: str, inn: str, contact: str, email: str, *extra: str) -> None:  # type: ignore[no-untyped-def]
-    result = cli("client", "add", "--inn", inn, "--name", name, "--contact", contact,
-                 "--email", email, "--no-invite", *extra)
+    result = cli(
+        "client",
+        "add",
+        "--inn",
+        inn,
+        "--name",
+        name,
+        "--contact",
+        contact,
+        "--email",
+        email,
+        "--no-invite",
+        *extra,
+    )
     assert result.exit_code == 0, result.stderr
 
 
@@ -46,7 +58,9 @@ def seeded(cli, agent, db_url):  # type: ignore[no-untyped-def]
     engine = create_engine(db_url)
     with engine.begin() as connection:
         connection.execute(
-            text("UPDATE clients SET status = 'attached' WHERE inn IN ('6149006872', '228999331903')")
+            text(
+                "UPDATE clients SET status = 'attached' WHERE inn IN ('6149006872', '228999331903')"
+            )
         )
     engine.dispose()
     return cli
@@ -79,8 +93,15 @@ def test_table_is_the_portals(seeded):  # type: ignore[no-untyped-def]
         applications = "0" if status == "attached" else "-"
         label = "Закреплен" if status == "attached" else "На рассмотрении"
         cells = [cell for cell in re.split(r"\s{2,}", line.strip())]
-        assert cells == [name, inn, f"{contact}, c{inn}@example.ru", region, applications,
-                         AGENT_NAME, label]
+        assert cells == [
+            name,
+            inn,
+            f"{contact}, c{inn}@example.ru",
+            region,
+            applications,
+            AGENT_NAME,
+            label,
+        ]
     # Piped output has no colours or other escape sequences.
     assert "\x1b" not in result.stdout
 
@@ -106,7 +127,10 @@ def test_json_contract(seeded):  # type: ignore[no-untyped-def]
         "created_at": NOW,
     }
     assert (last["inn"], last["legal_form"], last["status"], last["active_applications"]) == (
-        "228999331903", "individual", "attached", 0
+        "228999331903",
+        "individual",
+        "attached",
+        0,
     )
     assert [c["region"] for c in data["clients"]] == [c[3] for c in SEED_CLIENTS]
 
@@ -116,8 +140,19 @@ def test_csv_has_the_json_keys(seeded):  # type: ignore[no-untyped-def]
     assert result.exit_code == 0
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows[0] == [
-        "inn", "short_name", "contact_name", "email", "phone", "region", "legal_form",
-        "active_applications", "agent_inn", "agent_name", "status", "status_label", "created_at",
+        "inn",
+        "short_name",
+        "contact_name",
+        "email",
+        "phone",
+        "region",
+        "legal_form",
+        "active_applications",
+        "agent_inn",
+        "agent_name",
+        "status",
+        "status_label",
+        "created_at",
     ]
     assert len(rows) == 7
     assert rows[1][:3] == ["4346051140", "Новая Техника", "Ксения Абрамова"]
@@ -141,13 +176,33 @@ def test_csv_has_the_json_keys(seeded):  # type: ignore[no-untyped-def]
         (["--region", "г. Санкт-Петербург"], ["Тест-С-Петербург"]),
         (["--region", "алтайский"], ["ИП Тестов А.Ю."]),
         (["--region", "96"], []),
-        (["--sort", "-name"], ["Тест-С-Петербург", "Терновка", "Ромашка", "Новая Техника",
-                               "Крахмал", "ИП Тестов А.Ю."]),
-        (["--sort", "inn"], ["ИП Тестов А.Ю.", "Крахмал", "Новая Техника", "Терновка", "Ромашка",
-                             "Тест-С-Петербург"]),
+        (
+            ["--sort", "-name"],
+            [
+                "Тест-С-Петербург",
+                "Терновка",
+                "Ромашка",
+                "Новая Техника",
+                "Крахмал",
+                "ИП Тестов А.Ю.",
+            ],
+        ),
+        (
+            ["--sort", "inn"],
+            [
+                "ИП Тестов А.Ю.",
+                "Крахмал",
+                "Новая Техника",
+                "Терновка",
+                "Ромашка",
+                "Тест-С-Петербург",
+            ],
+        ),
         (["--sort", "-created"], [c[0] for c in SEED_CLIENTS][::-1]),
-        (["--status", "pending", "--search", "а", "--sort", "-name"],
-         ["Ромашка", "Новая Техника", "Крахмал"]),
+        (
+            ["--status", "pending", "--search", "а", "--sort", "-name"],
+            ["Ромашка", "Новая Техника", "Крахмал"],
+        ),
     ],
 )
 def test_filters_search_and_sorting(seeded, args, expected):  # type: ignore[no-untyped-def]
@@ -157,8 +212,12 @@ def test_filters_search_and_sorting(seeded, args, expected):  # type: ignore[no-
 
 
 def test_agent_filter_takes_sub_agents_clients_too(cli, agent):  # type: ignore[no-untyped-def]
-    assert cli("agent", "add", "--inn", SUB_AGENT_INN, "--name", "ИП Субагентов",
-               "--parent", AGENT_INN).exit_code == 0
+    assert (
+        cli(
+            "agent", "add", "--inn", SUB_AGENT_INN, "--name", "ИП Субагентов", "--parent", AGENT_INN
+        ).exit_code
+        == 0
+    )
     other = "5003052454"
     assert cli("agent", "add", "--inn", other, "--name", "Чужой").exit_code == 0
     add_client(cli, "Своя", "4346051140", "А", "a@example.ru", "--agent", AGENT_INN)
@@ -166,7 +225,8 @@ def test_agent_filter_takes_sub_agents_clients_too(cli, agent):  # type: ignore[
     add_client(cli, "Чужая", "7705923096", "В", "c@example.ru", "--agent", other)
     mine = list_json(cli, "--agent", AGENT_INN)
     assert [(c["short_name"], c["agent_inn"]) for c in mine["clients"]] == [
-        ("Своя", AGENT_INN), ("Субагентская", SUB_AGENT_INN)
+        ("Своя", AGENT_INN),
+        ("Субагентская", SUB_AGENT_INN),
     ]
     assert [c["short_name"] for c in list_json(cli, "--agent", SUB_AGENT_INN)["clients"]] == [
         "Субагентская"
@@ -190,7 +250,10 @@ def test_pages(cli, agent, app_ctx, count, per_page, page, shown, pages):  # typ
     bulk_clients(app_ctx, count)
     data = list_json(cli, "--per-page", per_page, "--page", page)
     assert (data["total"], data["page"], data["pages"], len(data["clients"])) == (
-        count, int(page), pages, shown
+        count,
+        int(page),
+        pages,
+        shown,
     )
     table = cli("client", "list", "--per-page", per_page, "--page", page).stdout
     assert table.splitlines()[0] == f"Всего клиентов: {count}"
@@ -204,16 +267,28 @@ def test_pages(cli, agent, app_ctx, count, per_page, page, shown, pages):  # typ
         (["--page", "0"], 2, "--page: должно быть не меньше 1, а указано «0»"),
         (["--page", "abc"], 2, "--page: ожидается целое число, а указано «abc»"),
         (["--per-page", "20"], 2, "--per-page: допустимо 10, 25 или 50, а указано 20"),
-        (["--sort", "phone"], 2,
-         "--sort: «phone» — допустимо: created, name, inn, region, status (с «-» — по убыванию)"),
-        (["--status", "archived"], 2,
-         "--status: «archived» — допустимо: pending, attached, «На рассмотрении», «Закреплен»"),
+        (
+            ["--sort", "phone"],
+            2,
+            "--sort: «phone» — допустимо: created, name, inn, region, status (с «-» — по убыванию)",
+        ),
+        (
+            ["--status", "archived"],
+            2,
+            "--status: «archived» — допустимо: pending, attached, «На рассмотрении», «Закреплен»",
+        ),
         (["--region", "Нарния"], 2, "--region: регион «Нарния» не найден"),
-        (["--agent", "123"], 2,
-         "--agent: «123» должен содержать 10 цифр (юридическое лицо) или 12 цифр "
-         "(ИП или физическое лицо), а содержит 3"),
-        (["--agent", "2310123454"], 3,
-         "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list"),
+        (
+            ["--agent", "123"],
+            2,
+            "--agent: «123» должен содержать 10 цифр (юридическое лицо) или 12 цифр "
+            "(ИП или физическое лицо), а содержит 3",
+        ),
+        (
+            ["--agent", "2310123454"],
+            3,
+            "Агент с ИНН 2310123454 не найден; список агентов: bankon agent list",
+        ),
         (["--format", "xml"], 2, "--format: «xml» — допустимо: table, json, csv"),
     ],
 )
@@ -229,8 +304,9 @@ def test_page_past_the_end_of_an_empty_table_is_just_empty(cli, agent):  # type:
 
 
 def test_user_text_is_never_markup(cli, agent):  # type: ignore[no-untyped-def]
-    add_client(cli, "[bold red]Ромашка[/]", "7705923096", "[link=http://x]Вадим[/link]",
-               "v@example.ru")
+    add_client(
+        cli, "[bold red]Ромашка[/]", "7705923096", "[link=http://x]Вадим[/link]", "v@example.ru"
+    )
     out = cli("client", "list").stdout
     assert "[bold red]Ромашка[/]" in out
     assert "[link=http://x]Вадим[/link]" in out
@@ -244,7 +320,9 @@ def test_piped_table_never_cuts_an_inn_or_a_long_email(cli, agent):  # type: ign
     row = next(line for line in out.splitlines() if "228999331903" in line)
     assert long_email in row
     assert " ".join(long_name.split()) in row
-    assert len([line for line in out.splitlines() if line.strip()]) == 5  # total, head, rule, row, page
+    assert (
+        len([line for line in out.splitlines() if line.strip()]) == 5
+    )  # total, head, rule, row, page
 
 
 def test_list_does_not_change_the_database(seeded, db_url):  # type: ignore[no-untyped-def]

@@ -27,8 +27,20 @@ def moscow_operator(env: dict[str, str], monkeypatch: pytest.MonkeyPatch):  # ty
 
 @pytest.fixture
 def r_pharm(cli, agent):  # type: ignore[no-untyped-def]
-    result = cli("client", "add", "--inn", INN, "--contact", CONTACT, "--name", NAME,
-                 "--email", EMAIL, "--phone", "+7 495 956-79-37")
+    result = cli(
+        "client",
+        "add",
+        "--inn",
+        INN,
+        "--contact",
+        CONTACT,
+        "--name",
+        NAME,
+        "--email",
+        EMAIL,
+        "--phone",
+        "+7 495 956-79-37",
+    )
     assert result.exit_code == 0, result.stderr
     return INN
 
@@ -122,8 +134,22 @@ def test_show_table_for_people(cli, r_pharm):  # type: ignore[no-untyped-def]
 
 
 def test_show_without_invitation(cli, agent):  # type: ignore[no-untyped-def]
-    assert cli("client", "add", "--inn", INN, "--contact", CONTACT, "--name", NAME,
-               "--email", EMAIL, "--no-invite").exit_code == 0
+    assert (
+        cli(
+            "client",
+            "add",
+            "--inn",
+            INN,
+            "--contact",
+            CONTACT,
+            "--name",
+            NAME,
+            "--email",
+            EMAIL,
+            "--no-invite",
+        ).exit_code
+        == 0
+    )
     out = cli("client", "show", INN).stdout
     assert "Приглашение: не отправлялось" in out
     assert json.loads(cli("client", "show", INN, "-f", "json").stdout)["invitation"] is None
