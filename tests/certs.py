@@ -383,3 +383,90 @@ def seed_invited_client(app_ctx: object, *, inn: str = COMPANY_INN) -> str:
             InviteToken(invitation_id=invitation_id, token_hash=token_hash(token), created_at=now)
         )
     return token
+
+
+# --- A real terminal for the interactive paths (questionary needs one) --------------------------
+
+
+class Terminal:
+    """Runs bankon on a pseudo-terminal: what a person at the keyboard sees and types."""
+
+    ENTER = "\r"
+    DOWN = "\x1b[B"
+    CLEAR_LINE = "\x15"
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        import fcntl
+        import os
+        import struct
+        import sys
+        import termios
+
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 160, 0, 0))
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bankon_cli.main", *args],
+            stdin=slave,
+            stdout=slave,
+            stderr=slave,
+            env={**env, "TERM": "xterm", "NO_COLOR": "1"},
+            start_new_session=True,
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+        self.seen = 0  # where the next expect() starts looking
+
+    def screen(self) -> str:
+        import re
+
+        text = self.raw.decode("utf-8", "replace")
+        return re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\x1b[=>]|\r", "", text)
+
+    def _read(self, timeout: float) -> bool:
+        import os
+        import select
+
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:
+            chunk = b""
+        self.raw += chunk
+        return bool(chunk)
+
+    def expect(self, text: str, timeout: float = 30) -> None:
+        """Wait until `text` appears after what earlier calls already matched.
+
+        Answers must be sent only once their prompt is up: keys typed ahead land while the
+        terminal still echoes (between two prompts), as they would for a person.
+        """
+        import time
+
+        deadline = time.monotonic() + timeout
+        while (found := self.screen().find(text, self.seen)) < 0:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self._read(min(remaining, 1.0)):
+                raise AssertionError(f"{text!r} never shown; screen:\n{self.screen()[-3000:]}")
+        self.seen = found + len(text)
+
+    def send(self, keys: str) -> None:
+        import os
+        import time
+
+        os.write(self.master, keys.encode("utf-8"))
+        time.sleep(0.15)  # prompt_toolkit reads keys in batches; one answer at a time
+
+    def finish(self, timeout: float = 60) -> int:
+        import os
+        import time
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._read(0.5):
+            if self.process.poll() is not None and not self._read(0.2):
+                break
+        code = self.process.wait(timeout=max(deadline - time.monotonic(), 1))
+        os.close(self.master)
+        return code

@@ -58,16 +58,24 @@ def open_certificate(
     if path.stat().st_size > MAX_P12_SIZE:
         raise InvalidInput(FIELD_FILE, f"{path.name} — слишком большой для файла PKCS#12")
     data = path.read_bytes()
-    passphrase = certificate_passphrase(app_ctx, env_name, option)
-    try:
-        return load_signing_identity(data, passphrase, name=path.name)
-    except CertificateFileError as error:
-        if error.reason == "wrong_passphrase" and env_name is None and not app_ctx.interactive:
-            raise InvalidInput(
-                FIELD_FILE,
-                f"{path.name} защищён паролем: передайте его через {option} ПЕРЕМЕННАЯ",
-            ) from None
-        raise
+    # On a terminal a mistyped passphrase is asked again, as a login form would.
+    attempts = 3 if env_name is None and app_ctx.interactive else 1
+    for attempt in range(1, attempts + 1):
+        passphrase = certificate_passphrase(app_ctx, env_name, option)
+        try:
+            return load_signing_identity(data, passphrase, name=path.name)
+        except CertificateFileError as error:
+            if error.reason != "wrong_passphrase":
+                raise
+            if attempts == 1 and env_name is None:
+                raise InvalidInput(
+                    FIELD_FILE,
+                    f"{path.name} защищён паролем: передайте его через {option} ПЕРЕМЕННАЯ",
+                ) from None
+            if attempt == attempts:
+                raise
+            app_ctx.stderr.write("Неверный пароль, попробуйте ещё раз\n")
+    raise AssertionError("unreachable")
 
 
 def _date(moment: datetime) -> str:

@@ -225,3 +225,26 @@ def test_export_verifies_with_openssl(cli, registered, tmp_path, ca, key_type):
     tampered = subprocess.run([*base, "-noverify"], capture_output=True, text=True)
     assert tampered.returncode != 0
     assert "Verification failure" in tampered.stderr
+
+
+def test_on_a_terminal_passphrase_is_asked_again_and_position_edited(
+    cli, registered, p12, monkeypatch
+):
+    import os
+
+    from tests.certs import Terminal
+
+    monkeypatch.delenv("P12_PASS")
+    terminal = Terminal(["accredit", INN, "--certificate", p12()], dict(os.environ))
+    terminal.expect("Пароль к файлу сертификата (пусто — без пароля):")
+    terminal.send("не тот" + Terminal.ENTER)
+    terminal.expect("Неверный пароль, попробуйте ещё раз")
+    terminal.expect("Пароль к файлу сертификата (пусто — без пароля):")
+    terminal.send(PASSPHRASE + Terminal.ENTER)
+    terminal.expect("Должность владельца ЭЦП (Игнатьев Валентин Петрович): Генеральный директор")
+    terminal.send(Terminal.CLEAR_LINE + "Председатель правления" + Terminal.ENTER)
+    terminal.expect("«Закреплен»")
+    assert terminal.finish() == 0
+    assert PASSPHRASE not in terminal.screen()
+    shown = json.loads(cli("client", "show", INN, "--format", "json").stdout)
+    assert (shown["status"], shown["position"]) == ("attached", "Председатель правления")

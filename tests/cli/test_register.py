@@ -201,3 +201,39 @@ def test_unknown_token_is_refused_and_logged_without_client(cli, link, db_url):
         )
     ]
     assert forged not in rows[0][1]
+
+
+def test_on_a_terminal_everything_is_asked(cli, link, monkeypatch):
+    import os
+
+    from tests.certs import Terminal
+
+    terminal = Terminal(["register", link], dict(os.environ))
+    terminal.expect("Способ регистрации:")
+    terminal.send(Terminal.DOWN + Terminal.ENTER)  # «Без сертификата ЭЦП»
+    terminal.expect("ФИО контактного лица: Игнатьев В.")
+    terminal.send(Terminal.CLEAR_LINE + "Игнатьев Валентин Петрович" + Terminal.ENTER)
+    terminal.expect("Email: info@r-pharm.com")
+    terminal.send(Terminal.ENTER)
+    terminal.expect("Телефон:")
+    terminal.send("8 495 123-45-67" + Terminal.ENTER)
+    terminal.expect("Логин:")
+    terminal.send("RPharm" + Terminal.ENTER)
+    terminal.expect("? Пароль:")
+    terminal.send(PASSWORD + Terminal.ENTER)
+    terminal.expect("Пароль ещё раз:")
+    terminal.send(PASSWORD + "x" + Terminal.ENTER)
+    terminal.expect("Пароли не совпадают, введите ещё раз")
+    terminal.expect("? Пароль:")
+    terminal.send(PASSWORD + Terminal.ENTER)
+    terminal.expect("Пароль ещё раз:")
+    terminal.send(PASSWORD + Terminal.ENTER)
+    terminal.expect("Клиент зарегистрирован без сертификата ЭЦП")
+    assert terminal.finish() == 0
+    assert PASSWORD not in terminal.screen()
+    shown = _show(cli)
+    assert (shown["contact_name"], shown["phone"], shown["login"]) == (
+        "Игнатьев Валентин Петрович",
+        "+74951234567",
+        "rpharm",
+    )
