@@ -107,7 +107,9 @@ def _int(section: dict[str, Any], key: str, default: int, where: str) -> int:
     return value
 
 
-def _duration(section: dict[str, Any], key: str, default: timedelta, where: str) -> timedelta:
+def _duration(
+    section: dict[str, Any], key: str, default: timedelta, where: str, *, positive: bool = False
+) -> timedelta:
     if key not in section:
         return default
     value = section[key]
@@ -116,9 +118,55 @@ def _duration(section: dict[str, Any], key: str, default: timedelta, where: str)
             f'Параметр {where}.{key} конфигурации: длительность пишется строкой, например "14d"'
         )
     try:
-        return parse_duration(value)
+        duration = parse_duration(value)
     except ValueError as error:
         raise ConfigError(f"Параметр {where}.{key} конфигурации: {error}") from None
+    if positive and not duration:
+        raise ConfigError(f"Параметр {where}.{key} конфигурации: длительность должна быть больше 0")
+    return duration
+
+
+def _port(section: dict[str, Any], key: str, default: int, where: str) -> int:
+    value = _int(section, key, default, where)
+    if not 1 <= value <= 65535:
+        raise ConfigError(f"Параметр {where}.{key} конфигурации должен быть от 1 до 65535")
+    return value
+
+
+def _seconds(section: dict[str, Any], key: str, default: float, where: str) -> float:
+    value = section.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"Параметр {where}.{key} конфигурации: число секунд больше 0")
+    return float(value)
+
+
+def _sender(section: dict[str, Any], default: str) -> str:
+    """`mail.from`: an address, optionally with a display name (`Банкон24 <noreply@…>`)."""
+    from email.utils import parseaddr
+
+    value = _str(section, "from", default, "mail")
+    _name, address = parseaddr(value)
+    local, _, domain = address.rpartition("@")
+    if not local or "." not in domain:
+        raise ConfigError(
+            f"Параметр mail.from конфигурации: «{value}» — нужен адрес, например "
+            '"Банкон24 <noreply@example.ru>"'
+        )
+    return value
+
+
+def _timezone(section: dict[str, Any], default: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    value = _str(section, "timezone", default, "invite")
+    try:
+        ZoneInfo(value)
+    except (ValueError, KeyError, OSError):
+        raise ConfigError(
+            f"Параметр invite.timezone конфигурации: неизвестный часовой пояс «{value}» "
+            "(например, Europe/Moscow)"
+        ) from None
+    return value
 
 
 def _choice(
@@ -156,6 +204,10 @@ def load_settings(explicit_path: Path | None = None) -> Settings:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
             raise ConfigError(f"Файл конфигурации {path} не читается: {error}") from None
+        except OSError as error:
+            raise ConfigError(
+                f"Файл конфигурации {path} не читается: {error.strerror or error}"
+            ) from None
     return settings_from_mapping(raw, path)
 
 
@@ -173,26 +225,30 @@ def settings_from_mapping(raw: dict[str, Any], path: Path | None = None) -> Sett
     portal_url = _str(invite, "portal_url", defaults_invite.portal_url, "invite")
     if "{token}" not in portal_url:
         raise ConfigError("Параметр invite.portal_url конфигурации должен содержать {token}")
+    if not portal_url.startswith(("https://", "http://")):
+        raise ConfigError(
+            "Параметр invite.portal_url конфигурации должен начинаться с https:// или http://"
+        )
     invite_settings = InviteSettings(
         portal_url=portal_url,
-        ttl=_duration(invite, "ttl", defaults_invite.ttl, "invite"),
+        ttl=_duration(invite, "ttl", defaults_invite.ttl, "invite", positive=True),
         resend_cooldown=_duration(
             invite, "resend_cooldown", defaults_invite.resend_cooldown, "invite"
         ),
         remind_after=_duration(invite, "remind_after", defaults_invite.remind_after, "invite"),
         max_reminders=_int(invite, "max_reminders", defaults_invite.max_reminders, "invite"),
         quiet_hours=_str(invite, "quiet_hours", defaults_invite.quiet_hours, "invite"),
-        timezone=_str(invite, "timezone", defaults_invite.timezone, "invite"),
+        timezone=_timezone(invite, defaults_invite.timezone),
     )
     smtp_settings = SmtpSettings(
         host=_str(smtp, "host", defaults_smtp.host, "mail.smtp"),
-        port=_int(smtp, "port", defaults_smtp.port, "mail.smtp"),
+        port=_port(smtp, "port", defaults_smtp.port, "mail.smtp"),
         security=_choice(
             smtp, "security", defaults_smtp.security, "mail.smtp", ("starttls", "ssl", "none")
         ),
         username=_str(smtp, "username", defaults_smtp.username, "mail.smtp"),
         password_env=_str(smtp, "password_env", defaults_smtp.password_env, "mail.smtp"),
-        timeout=float(_int(smtp, "timeout", int(defaults_smtp.timeout), "mail.smtp")),
+        timeout=_seconds(smtp, "timeout", defaults_smtp.timeout, "mail.smtp"),
         helo=_str(smtp, "helo", defaults_smtp.helo, "mail.smtp"),
     )
     if "password" in smtp:
@@ -204,7 +260,7 @@ def settings_from_mapping(raw: dict[str, Any], path: Path | None = None) -> Sett
         backend=_choice(
             mail, "backend", defaults_mail.backend, "mail", ("file", "smtp", "console")
         ),
-        sender=_str(mail, "from", defaults_mail.sender, "mail"),
+        sender=_sender(mail, defaults_mail.sender),
         outbox_dir=_str(mail, "outbox_dir", defaults_mail.outbox_dir, "mail"),
         max_attempts=_int(mail, "max_attempts", defaults_mail.max_attempts, "mail"),
         retry_base=_duration(mail, "retry_base", defaults_mail.retry_base, "mail"),
