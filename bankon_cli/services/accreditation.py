@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bankon_cli.db.models import Accreditation, Agent, Client, ClientEvent
@@ -194,7 +194,16 @@ def accredit_client(
             signed_at=now,
         )
     )
-    client.status = target.value
+    # Only one of two accreditations racing for the same client gets past this update.
+    moved = session.execute(
+        update(Client)
+        .where(Client.id == client.id, Client.status == current.value)
+        .values(status=target.value)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(moved, "rowcount", 0):
+        raise Conflict(f"Клиент с ИНН {client.inn} уже закреплён: аккредитация пройдена")
+    session.refresh(client)
     client.attached_at = now
     client.updated_at = now
     client.position = position

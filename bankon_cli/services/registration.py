@@ -192,7 +192,12 @@ def register_client(
     if taken is not None:
         raise Conflict(f"Логин «{login}» уже занят: выберите другой")
     password_hash = hash_password(form.password)
-    mark_used(session, invitation, now)
+    try:
+        mark_used(session, invitation, now)
+    except InviteTokenRejected as refusal:  # another registration won the race
+        raise RegistrationRefused(
+            refusal.message, refusal.exit_status, reason=refusal.reason
+        ) from None
     inn = parse_inn(client.inn)
     client.contact_name = contact
     client.email = email.normalized

@@ -217,3 +217,29 @@ def test_position_is_required(app_ctx, registered, ca, position):
         _accredit(app_ctx, make_leaf(ca), position=position)
     assert caught.value.message == "Должность: Обязательно укажите должность владельца ЭЦП"
     assert _state(app_ctx) == ("pending", None, 0)
+
+
+def test_a_concurrent_accreditation_loses_the_status_move(app_ctx, registered, ca):
+    """The state check and the move are one conditional UPDATE: a stale read cannot attach twice."""
+    from bankon_cli.services.clients import get_client
+
+    with app_ctx.session_factory() as session:
+        get_client(session, COMPANY_INN)  # this session now holds the client as «pending»
+        # Meanwhile another operator's accreditation moved it (no ORM refresh here).
+        session.execute(
+            update(Client)
+            .where(Client.inn == COMPANY_INN)
+            .values(status="attached")
+            .execution_options(synchronize_session=False)
+        )
+        with pytest.raises(Conflict) as caught:
+            accredit_client(
+                session,
+                inn=COMPANY_INN,
+                identity=identity_for(make_leaf(ca)),
+                position="Директор",
+                now=app_ctx.clock(),
+            )
+        session.rollback()
+    assert caught.value.message == "Клиент с ИНН 7726311464 уже закреплён: аккредитация пройдена"
+    assert _state(app_ctx) == ("pending", None, 0)
