@@ -12,7 +12,7 @@ from bankon_cli.context import AppContext
 agent_app = typer.Typer(help="Агенты и субагенты («Мои агенты»).", no_args_is_help=True)
 
 
-@agent_app.command("add")
+@agent_app.command("add", help="Добавить агента или, с --parent, субагента.")
 def agent_add(
     ctx: typer.Context,
     inn: Annotated[str, typer.Option("--inn", help="ИНН агента.", show_default=False)],
@@ -37,7 +37,7 @@ def agent_add(
     info(app_ctx, f"Агент добавлен: {view.name}, ИНН {view.inn}{where}")
 
 
-@agent_app.command("list")
+@agent_app.command("list", help="Список агентов с головными агентами и числом клиентов.")
 def agent_list(ctx: typer.Context, output_format: ListFormatOption = OutputFormat.TABLE) -> None:
     """List agents with their sub-agents and number of clients."""
     from bankon_cli.cli.output import plain_table, print_csv, print_json, print_line, print_table

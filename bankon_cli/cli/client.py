@@ -21,7 +21,7 @@ from bankon_cli.context import AppContext
 client_app = typer.Typer(help="Клиенты агента: добавление, список, карточка.", no_args_is_help=True)
 
 
-@client_app.command("add")
+@client_app.command("add", help="Добавить клиента и отправить ему приглашение на портал.")
 def client_add(
     ctx: typer.Context,
     inn: Annotated[
@@ -61,7 +61,7 @@ def client_add(
     )
 
 
-@client_app.command("list")
+@client_app.command("list", help="Таблица клиентов: поиск, фильтры, сортировка и страницы.")
 def client_list(
     ctx: typer.Context,
     search: Annotated[
@@ -118,7 +118,7 @@ def client_list(
     )
 
 
-@client_app.command("show")
+@client_app.command("show", help="Карточка клиента: все поля, приглашение и история.")
 def client_show(
     ctx: typer.Context, inn: InnArgument, output_format: ObjectFormatOption = ObjectFormat.TABLE
 ) -> None:

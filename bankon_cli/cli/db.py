@@ -20,7 +20,7 @@ def _where(app_ctx: AppContext) -> str:
     )
 
 
-@db_app.command("upgrade")
+@db_app.command("upgrade", help="Создать базу данных или обновить её схему до последней ревизии.")
 def db_upgrade(ctx: typer.Context) -> None:
     """Create the database or upgrade its schema to the newest revision."""
     from sqlalchemy.exc import SQLAlchemyError
@@ -44,7 +44,7 @@ def db_upgrade(ctx: typer.Context) -> None:
         info(app_ctx, f"База данных {_where(app_ctx)} уже в актуальном состоянии")
 
 
-@db_app.command("status")
+@db_app.command("status", help="Показать базу данных, ревизию её схемы и ожидающие миграции.")
 def db_status(ctx: typer.Context, output_format: ObjectFormatOption = ObjectFormat.TABLE) -> None:
     """Show the database in use, its schema revision and pending migrations."""
     from sqlalchemy.exc import SQLAlchemyError
