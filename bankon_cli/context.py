@@ -10,12 +10,11 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TextIO
 
-from bankon_cli.config import Settings
-
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlalchemy.orm import Session, sessionmaker
 
+    from bankon_cli.config import Settings
     from bankon_cli.mail.backends import MailBackend
 
 Clock = Callable[[], datetime]

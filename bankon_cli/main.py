@@ -161,8 +161,16 @@ def run(argv: list[str] | None = None) -> int:
     """Run the CLI and map every exception to one Russian line and an exit status."""
     from typer._click import exceptions as click_exceptions
 
+    if (sys.argv[1:] if argv is None else argv) == ["--version"]:
+        # Answered before typer builds the whole command tree, which it does for any call.
+        sys.stdout.write(f"bankon {__version__}\n")
+        return int(ExitStatus.OK)
+    from bankon_cli.cli.coercion import install as install_fast_coercion
+    from bankon_cli.cli.lazy import dispatcher
+
+    install_fast_coercion()
     try:
-        result = app(args=argv, prog_name="bankon", standalone_mode=False)
+        result = dispatcher(app)(args=argv, prog_name="bankon", standalone_mode=False)
     except BankonError as error:
         return _fail(error.message, int(error.exit_status))
     except click_exceptions.UsageError as error:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from bankon_cli.cli.options import OutputFormat
-from bankon_cli.context import AppContext
 from bankon_cli.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from bankon_cli.context import AppContext
 
 HEADERS = (
     "Краткое наименование организации",
@@ -31,7 +35,6 @@ def run_client_list(
 ) -> None:
     from bankon_cli.domain.regions import region_codes_matching
     from bankon_cli.domain.statuses import ClientStatus, parse_status
-    from bankon_cli.services.agents import agent_with_subagents, find_agent, parse_agent_inn
     from bankon_cli.services.listing import PAGE_SIZES, SORT_KEYS, ClientQuery, list_clients
 
     if per_page not in PAGE_SIZES:
@@ -58,6 +61,13 @@ def run_client_list(
     with app_ctx.session_factory.begin() as session:
         agent_ids = None
         if agent_inn:
+            # Only here: agents and INN checks pull in the ORM models and python-stdnum.
+            from bankon_cli.services.agents import (
+                agent_with_subagents,
+                find_agent,
+                parse_agent_inn,
+            )
+
             agent_ids = agent_with_subagents(
                 session, find_agent(session, parse_agent_inn(agent_inn, "--agent"))
             )

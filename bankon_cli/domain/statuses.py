@@ -39,6 +39,10 @@ def parse_status(text: str) -> ClientStatus | None:
     return None
 
 
+# Applications (заявки) still in progress: the table's «Акт. заявки» counts these.
+ACTIVE_APPLICATION_STATUSES = ("draft", "submitted", "in_review")
+
+
 def can_have_applications(status: ClientStatus) -> bool:
     """Only attached clients may have applications (the table shows `-` for the others)."""
     return status is ClientStatus.ATTACHED

@@ -14,13 +14,15 @@ from bankon_cli.config import Settings
 from bankon_cli.db.models import Agent, Application, Client, ClientEvent, Invitation
 from bankon_cli.domain.inn import InnError, parse_inn
 from bankon_cli.domain.search import search_text
-from bankon_cli.domain.statuses import ClientStatus, can_have_applications
+from bankon_cli.domain.statuses import (
+    ACTIVE_APPLICATION_STATUSES,
+    ClientStatus,
+    can_have_applications,
+)
 from bankon_cli.errors import Conflict, InvalidInput, NotFound
 from bankon_cli.services.invites import INVITATION_STATUS_LABELS, create_invitation
 from bankon_cli.services.validation import FIELD_INN, ClientFields
 from bankon_cli.services.views import ClientRow
-
-ACTIVE_APPLICATION_STATUSES = ("draft", "submitted", "in_review")
 
 
 @dataclass
