@@ -335,3 +335,9 @@ def smtp_ssl(trust_test_ca: TlsFiles) -> Iterator[SmtpServer]:
 def smtp_utf8() -> Iterator[SmtpServer]:
     """Offers SMTPUTF8."""
     yield from _server_fixture(lambda: SmtpServer(smtputf8=True))
+
+
+@pytest.fixture
+def smtp_no_utf8() -> Iterator[SmtpServer]:
+    """Does not offer SMTPUTF8 (like `smtp_server`; named for tests that rely on it)."""
+    yield from _server_fixture(lambda: SmtpServer(smtputf8=False))
