@@ -204,6 +204,9 @@ def run(argv: list[str] | None = None) -> int:
             f"непредвиденная ошибка {type(error).__name__}; подробности: bankon --debug …",
             int(ExitStatus.FAILURE),
         )
+    if result == ExitStatus.INTERRUPTED:
+        # Typer turns Ctrl-C inside a command into a bare exit status 130.
+        sys.stderr.write("\nПрервано.\n")
     if isinstance(result, int):
         return result
     return int(ExitStatus.OK)
