@@ -424,3 +424,28 @@ def test_no_invite_writes_clients_and_history_but_no_invitations(agent_ctx, db_u
         0,
     )
     assert summary.queued == 0
+
+
+def test_rows_that_lost_the_insert_race_end_unchanged_or_skipped(agent_ctx, db_url, monkeypatch):
+    """Another import inserts the INNs between our look-up and our INSERT … ON CONFLICT."""
+    _existing_clients(agent_ctx)
+    real = import_writing.fetch_existing
+    calls: list[list[str]] = []
+
+    def blind_first_look(session: Any, inns: list[str]) -> Any:
+        calls.append(sorted(inns))
+        return {} if len(calls) == 1 else real(session, inns)
+
+    monkeypatch.setattr(import_writing, "fetch_existing", blind_first_look)
+    outcomes, summary = run(agent_ctx, EXISTING_FILE)
+    assert [(o.line, o.status.value) for o in outcomes] == [
+        (2, "unchanged"),
+        (3, "skipped"),
+        (4, "skipped"),
+        (5, "created"),
+    ]
+    # The second look asked only for the INNs the INSERT did not get.
+    assert calls[1] == ["3257031038", "4346051140", "7726311464"]
+    assert summary.queued == 1
+    counts = table_counts(db_url)
+    assert (counts["clients"], counts["invitations"], counts["outbox"]) == (4, 1, 1)
