@@ -17,7 +17,7 @@ from bankon_cli.cli.client import client_app
 from bankon_cli.cli.db import db_app
 from bankon_cli.cli.invite import invite_app
 from bankon_cli.cli.mail import mail_app
-from bankon_cli.cli.register import register
+from bankon_cli.cli.register import REGISTER_HELP, register
 from bankon_cli.errors import BankonError, ExitStatus
 
 app = typer.Typer(
@@ -33,7 +33,7 @@ app = typer.Typer(
 app.add_typer(agent_app, name="agent")
 app.add_typer(client_app, name="client")
 app.add_typer(db_app, name="db")
-app.command("register")(register)
+app.command("register", help=REGISTER_HELP)(register)
 app.add_typer(accredit_app, name="accredit")
 app.add_typer(cert_app, name="cert")
 app.add_typer(invite_app, name="invite")

@@ -45,7 +45,10 @@ accredit_app = typer.Typer(
 )
 
 
-@accredit_app.command(DEFAULT_COMMAND)
+@accredit_app.command(
+    DEFAULT_COMMAND,
+    help="Подписать заявку на аккредитацию сертификатом ЭЦП клиента и закрепить клиента.",
+)
 def accredit_submit(
     ctx: typer.Context,
     inn: InnArgument,
@@ -130,7 +133,9 @@ def _position(app_ctx: AppContext, given: str | None, details: CertificateInfo) 
     )
 
 
-@accredit_app.command("verify")
+@accredit_app.command(
+    "verify", help="Заново проверить сохранённую заявку на аккредитацию и её подпись."
+)
 def accredit_verify(
     ctx: typer.Context, inn: InnArgument, output_format: ObjectFormatOption = ObjectFormat.TABLE
 ) -> None:
@@ -153,7 +158,10 @@ def accredit_verify(
     )
 
 
-@accredit_app.command("export")
+@accredit_app.command(
+    "export",
+    help="Выгрузить заявку, подпись .p7s и сертификат для проверки третьей стороной.",
+)
 def accredit_export(
     ctx: typer.Context,
     inn: InnArgument,

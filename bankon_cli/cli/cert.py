@@ -115,7 +115,10 @@ def certificate_rows(info: CertificateInfo, now: datetime) -> list[tuple[str, st
     ]
 
 
-@cert_app.command("inspect")
+@cert_app.command(
+    "inspect",
+    help="Показать сертификат: владелец, ИНН, срок действия, ключ, отпечатки, предупреждения.",
+)
 def cert_inspect(
     ctx: typer.Context,
     file: Annotated[
