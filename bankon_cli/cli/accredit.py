@@ -24,13 +24,15 @@ DEFAULT_COMMAND = "submit"
 class SubmitByDefault(TyperGroup):
     """`bankon accredit INN …` means `bankon accredit submit INN …`.
 
-    A first word that is not one of the group's commands (an INN, or an option such as
-    `--certificate`) is handed to `submit`, so `accredit verify INN` still reaches `verify`.
+    A first word that is an INN (has digits) or an option such as `--certificate` is handed to
+    `submit`; words are left to the group, so `accredit verify INN` reaches `verify` and a
+    mistyped `accredit verfy INN` is an unknown command rather than a strange INN.
     """
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
-        help_names = set(ctx.help_option_names)
-        if args and args[0] not in self.commands and args[0] not in help_names:
+        first = args[0] if args else ""
+        looks_like_submit = first.startswith("-") or any(ch.isdigit() for ch in first)
+        if looks_like_submit and first not in self.commands and first not in ctx.help_option_names:
             args = [DEFAULT_COMMAND, *args]
         return list(super().parse_args(ctx, args))
 

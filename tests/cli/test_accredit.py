@@ -248,3 +248,11 @@ def test_on_a_terminal_passphrase_is_asked_again_and_position_edited(
     assert PASSPHRASE not in terminal.screen()
     shown = json.loads(cli("client", "show", INN, "--format", "json").stdout)
     assert (shown["status"], shown["position"]) == ("attached", "Председатель правления")
+
+
+def test_a_mistyped_subcommand_is_not_taken_for_an_inn(cli, registered):
+    result = cli("accredit", "verfy", INN)
+    assert (result.exit_code, result.stderr) == (
+        2,
+        "Ошибка: неизвестная команда verfy (возможно, verify); справка: bankon --help\n",
+    )
