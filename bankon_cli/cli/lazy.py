@@ -1,15 +1,18 @@
-"""Command groups built only when they are run, so start-up does not grow with every command.
+"""Commands built only when they are run, so start-up does not grow with every command.
 
 Typer turns the whole command tree into click commands before it parses anything: every
 command's signature is inspected and its string annotations evaluated, about a millisecond
 per command, for `bankon --help` and `bankon client list` alike. `dispatcher(app)` returns
-a copy of the root app whose groups (`app.add_typer(...)`) are kept aside and built with
-typer's own function when the command line names them; for the root's help they are listed
-from their help text alone. If typer's internals change shape, the app is used unchanged.
+a copy of the root app whose groups (`app.add_typer(...)`) and their commands are built
+with typer's own functions only when the command line reaches them; the root's help lists
+the groups from their help text alone, a group's help builds all of its commands. If
+typer's internals change shape, the app is used unchanged.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import typer
@@ -17,56 +20,119 @@ import typer
 
 def dispatcher(app: typer.Typer) -> typer.Typer:
     """A copy of `app` that builds its command groups on demand (`app` is not modified)."""
-    import copy
-
     from typer import core, main
 
-    build: Any = getattr(main, "get_group_from_info", None)
+    build_group: Any = getattr(main, "get_group_from_info", None)
+    build_command: Any = getattr(main, "get_command_from_info", None)
     solve: Any = getattr(main, "solve_typer_info_defaults", None)
+    command_name: Any = getattr(main, "get_command_name", None)
     base: Any = getattr(core, "TyperGroup", None)
     groups = list(getattr(app, "registered_groups", []))
-    if build is None or solve is None or base is None or not groups:
+    internals = (build_group, build_command, solve, command_name, base)
+    if any(part is None for part in internals) or not groups:
         return app
-    if getattr(app.info, "cls", None) not in (None, base) and not _is_default(app.info.cls):
-        return app  # the root already has its own group class
-    if any(not getattr(info, "name", None) for info in groups):
-        return app  # a nameless add_typer merges its commands into the root: keep eager
-    options = {
+    if _custom(app.info.cls) or any(not getattr(info, "name", None) for info in groups):
+        return app  # an own root class, or a nameless add_typer merging into the root
+    group_options = {
         "pretty_exceptions_short": app.pretty_exceptions_short,
         "rich_markup_mode": app.rich_markup_mode,
         "suggest_commands": getattr(app, "suggest_commands", True),
     }
+    command_options = {
+        "pretty_exceptions_short": app.pretty_exceptions_short,
+        "rich_markup_mode": app.rich_markup_mode,
+    }
+
+    def lazy_group(info: Any) -> Any:
+        """Typer's group for `info`, with its commands built one by one when reached."""
+        sub = info.typer_instance
+        if _custom(solve(info).cls) or not sub.registered_commands:
+            return build_group(info, **group_options)
+        names = [_name(c, command_name) for c in sub.registered_commands]
+        builders = {
+            name: (_bind(build_command, command, command_options), None)
+            for name, command in zip(names, sub.registered_commands, strict=True)
+        }
+        lazy_sub = copy.copy(sub)
+        lazy_sub.info = copy.copy(sub.info)
+        lazy_sub.registered_commands = []
+        lazy_sub.info.cls = _lazy_class(base, builders, names)
+        lazy_info = copy.copy(info)
+        lazy_info.typer_instance = lazy_sub
+        return build_group(lazy_info, **group_options)
+
+    def stub(info: Any) -> Callable[[], Any]:
+        def make() -> Any:
+            # The root's help shows a group's name and short help; nothing else is needed.
+            solved = solve(info)
+            return base(
+                name=str(info.name),
+                help=solved.help,
+                short_help=solved.short_help,
+                hidden=solved.hidden,
+                deprecated=solved.deprecated,
+            )
+
+        return make
+
+    eager = [_name(c, command_name) for c in app.registered_commands]
+    group_names = [str(info.name) for info in groups]
+    root = copy.copy(app)
+    root.info = copy.copy(app.info)
+    root.registered_groups = []
+    root.info.cls = _lazy_class(
+        base,
+        {str(info.name): (_bind(lazy_group, info, {}), stub(info)) for info in groups},
+        [*eager, *group_names],  # typer's order: the root's own commands, then the groups
+    )
+    return root
+
+
+Builder = Callable[[], Any]
+
+
+def _bind(function: Any, argument: Any, options: dict[str, Any]) -> Builder:
+    return lambda: function(argument, **options)
+
+
+def _lazy_class(
+    base: Any, builders: Mapping[str, tuple[Builder, Builder | None]], order: list[str]
+) -> Any:
+    """A TyperGroup subclass holding `builders` (name -> (build, help stub or None))."""
 
     class LazyGroup(base):  # type: ignore[misc, valid-type]
-        """The root group: sub-groups are built by typer the first time they are needed."""
-
         def __init__(self, **attrs: Any) -> None:
             super().__init__(**attrs)
-            self.lazy = {str(info.name): info for info in groups}
+            self.pending = dict(builders)
             self.listing = False
 
         def list_commands(self, ctx: Any) -> list[str]:
-            return [*super().list_commands(ctx), *self.lazy]
+            built = super().list_commands(ctx)
+            known = [name for name in order if name in self.pending or name in built]
+            return [*known, *(name for name in built if name not in order)]
 
         def get_command(self, ctx: Any, cmd_name: str) -> Any:
             command = super().get_command(ctx, cmd_name)
-            if command is not None or cmd_name not in self.lazy:
+            if command is not None or cmd_name not in self.pending:
                 return command
-            info = self.lazy[cmd_name]
-            if self.listing:
-                # The root's help shows a group's name and short help; nothing else is needed.
-                solved = solve(info)
-                return base(
-                    name=cmd_name,
-                    help=solved.help,
-                    short_help=solved.short_help,
-                    hidden=solved.hidden,
-                    deprecated=solved.deprecated,
-                )
-            group = build(info, **options)
-            del self.lazy[cmd_name]
-            self.commands[cmd_name] = group
-            return group
+            build, help_stub = self.pending[cmd_name]
+            if self.listing and help_stub is not None:
+                return help_stub()
+            command = build()
+            del self.pending[cmd_name]
+            self.commands[cmd_name] = command
+            return command
+
+        def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+            try:
+                return super().resolve_command(ctx, args)
+            except Exception:
+                if not self.pending:
+                    raise
+            # An unknown name: build everything so typer can suggest the closest one.
+            for name in list(self.pending):
+                self.get_command(ctx, name)
+            return super().resolve_command(ctx, args)
 
         def format_commands(self, ctx: Any, formatter: Any) -> None:
             self.listing = True
@@ -75,14 +141,14 @@ def dispatcher(app: typer.Typer) -> typer.Typer:
             finally:
                 self.listing = False
 
-    root = copy.copy(app)
-    root.info = copy.copy(app.info)
-    root.info.cls = LazyGroup
-    root.registered_groups = []
-    return root
+    return LazyGroup
 
 
-def _is_default(value: Any) -> bool:
+def _name(command: Any, command_name: Any) -> str:
+    return str(command.name or command_name(command.callback.__name__))
+
+
+def _custom(cls: Any) -> bool:
     from typer.models import DefaultPlaceholder
 
-    return isinstance(value, DefaultPlaceholder)
+    return cls is not None and not isinstance(cls, DefaultPlaceholder)
