@@ -97,15 +97,22 @@ def run_client_add(
     if added.outbox_ids:
         from bankon_cli.services.outbox import deliver
 
-        report = deliver(
-            app_ctx.session_factory,
-            app_ctx.mail_backend(),
-            app_ctx.settings,
-            app_ctx.clock,
-            message_ids=added.outbox_ids,
-        )
-        if report.failed:
-            failure = report.failed[0].error
+        try:
+            report = deliver(
+                app_ctx.session_factory,
+                app_ctx.mail_backend(),
+                app_ctx.settings,
+                app_ctx.clock,
+                message_ids=added.outbox_ids,
+            )
+        except OSError as error:
+            # The client is committed already: say so instead of an "unexpected error".
+            failure = f"{error.strerror or error}: {getattr(error, 'filename', '') or ''}".rstrip(
+                ": "
+            )
+        else:
+            if report.failed:
+                failure = report.failed[0].error
     row = added.row
     if as_json:
         print_json(app_ctx, row.as_json())

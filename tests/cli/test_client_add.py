@@ -396,3 +396,19 @@ def test_markup_in_names_is_stored_and_shown_literally(cli, agent):  # type: ign
     assert "Клиент добавлен: [bold]АО[/bold], ИНН 7726311464" in result.stderr
     listing = cli("client", "list")
     assert "[bold]АО[/bold]" in listing.stdout and "[red]Игнатьев[/red]" in listing.stdout
+
+
+def test_outbox_folder_that_cannot_be_created_keeps_the_client(cli, agent, db_url, tmp_path):  # type: ignore[no-untyped-def]
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("", encoding="utf-8")
+    config = tmp_path / "bankon.toml"
+    config.write_text(f'[mail]\noutbox_dir = "{blocker / "outbox"}"\n', encoding="utf-8")
+    result = cli("--config", str(config), "client", "add", *GUIDE_ARGS)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "Клиент добавлен: АО Р-ФАРМ, ИНН 7726311464, статус «На рассмотрении»\n"
+        "Ошибка: клиент сохранён, но приглашение не отправлено: Not a directory: "
+        f"{blocker / 'outbox'}. Письмо осталось в очереди; повторить: bankon mail send\n"
+    )
+    counts = table_counts(db_url)
+    assert (counts["clients"], counts["outbox"]) == (1, 1)
