@@ -19,6 +19,7 @@ from bankon_cli.db.models import (
 )
 from bankon_cli.domain.statuses import ClientStatus
 from bankon_cli.mail.message import invitation_content
+from bankon_cli.services.bulk_insert import insert_rows
 from bankon_cli.services.invites import InvitationStatus, OutboxStatus, local_time_text
 from bankon_cli.services.validation import ClientFields
 
@@ -27,6 +28,14 @@ events = cast(Table, ClientEvent.__table__)
 invitations = cast(Table, Invitation.__table__)
 invite_tokens = cast(Table, InviteToken.__table__)
 outbox = cast(Table, OutboxMessage.__table__)
+MESSAGE_COLUMNS = (
+    "client_id",
+    "recipient_name",
+    "recipient_email",
+    "body_text",
+    "body_html",
+    "invite_token_id",
+)
 EVENT_COLUMNS = ["client_id", "at", "kind", "from_status", "to_status", "detail", "actor"]
 
 
@@ -123,28 +132,31 @@ def queue_invitations(
             reminder=False,
         )
         messages.append(
-            {
-                "client_id": client_id,
-                "recipient_name": fields.contact_name,
-                "recipient_email": fields.email.normalized,
-                "body_text": content.text,
-                "body_html": content.html,
-                "invite_token_id": token_of[client_id],
-            }
+            (
+                client_id,
+                fields.contact_name,
+                fields.email.normalized,
+                content.text,
+                content.html,
+                token_of[client_id],
+            )
         )
     subject = invitation_content(
         contact_name="", company_name="", agent_name="", expires_at_text="", reminder=False
     ).subject
-    session.execute(
-        insert(outbox).values(
-            kind="invite",
-            subject=subject,
-            status=OutboxStatus.QUEUED,
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        ),
+    insert_rows(
+        session,
+        outbox,
+        MESSAGE_COLUMNS,
         messages,
+        {
+            "kind": "invite",
+            "subject": subject,
+            "status": OutboxStatus.QUEUED,
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
     session.execute(
         insert(events).from_select(

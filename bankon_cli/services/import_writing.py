@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Insert, Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from bankon_cli.config import Settings
 from bankon_cli.db.models import Client, ClientEvent
 from bankon_cli.domain.statuses import ClientStatus
+from bankon_cli.services.bulk_insert import insert_rows
 from bankon_cli.services.clients import client_search_text
 from bankon_cli.services.import_invites import add_created_events, queue_invitations
 from bankon_cli.services.import_rows import OnExisting, RowOutcome, RowStatus
@@ -58,17 +59,6 @@ class Existing:
 class BatchResult:
     outcomes: list[RowOutcome]
     queued: int
-
-
-def upsert_statement(session: Session) -> Insert:
-    """INSERT … ON CONFLICT (inn) DO NOTHING on both engines: a concurrent import's rows win."""
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as pg_insert
-
-        return pg_insert(clients).on_conflict_do_nothing(index_elements=["inn"])
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
-    return sqlite_insert(clients).on_conflict_do_nothing(index_elements=["inn"])
 
 
 def fetch_existing(session: Session, inns: list[str]) -> dict[str, Existing]:
@@ -124,34 +114,59 @@ def write_batch(
     return BatchResult(outcomes, queued)
 
 
+PER_ROW_COLUMNS = (
+    "inn",
+    "short_name",
+    "contact_name",
+    "email",
+    "email_key",
+    "phone",
+    "region_code",
+    "legal_form",
+    "search_text",
+)
+
+
 def _insert_clients(
     session: Session, rows: list[tuple[str, ClientFields]], context: BatchContext
 ) -> dict[str, int]:
-    """Insert in bulk; INNs another process inserted first are simply not returned."""
-    now = context.now
+    """Insert in bulk; INNs another process inserted first are simply not returned.
+
+    Columns filled exactly as add_client fills them (search_text, email_key, region, form).
+    """
     values = [
-        {
-            "inn": inn,
-            "short_name": fields.short_name,
-            "contact_name": fields.contact_name,
-            "email": fields.email.normalized,
-            "email_key": fields.email.key,
-            "phone": fields.phone,
-            "region_code": fields.inn.region_code,
-            "legal_form": fields.inn.legal_form.value,
-            "agent_id": context.agent_id,
-            "status": ClientStatus.PENDING.value,
-            "search_text": client_search_text(
+        (
+            inn,
+            fields.short_name,
+            fields.contact_name,
+            fields.email.normalized,
+            fields.email.key,
+            fields.phone,
+            fields.inn.region_code,
+            fields.inn.legal_form.value,
+            client_search_text(
                 inn, fields.short_name, fields.contact_name, fields.email.normalized
             ),
-            "reminders_paused": False,
-            "created_at": now,
-            "updated_at": now,
-        }
+        )
         for inn, fields in rows
     ]
-    statement = upsert_statement(session).returning(clients.c.id, clients.c.inn)
-    return {row.inn: row.id for row in session.execute(statement, values)}
+    constants = {
+        "agent_id": context.agent_id,
+        "status": ClientStatus.PENDING.value,
+        "reminders_paused": False,
+        "created_at": context.now,
+        "updated_at": context.now,
+    }
+    inserted = insert_rows(
+        session,
+        clients,
+        PER_ROW_COLUMNS,
+        values,
+        constants,
+        skip_conflicts_on="inn",
+        returning=("id", "inn"),
+    )
+    return {row.inn: row.id for row in inserted}
 
 
 def status_label(code: str) -> str:

@@ -1,0 +1,69 @@
+"""Bulk INSERTs through SQLAlchemy Core, shaped for each engine's fastest path."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Insert, Row, Table, bindparam, func, insert, literal, select
+from sqlalchemy.orm import Session
+
+
+def _insert(session: Session, table: Table, conflict_column: str | None) -> Insert:
+    """INSERT, or INSERT … ON CONFLICT (column) DO NOTHING on either engine."""
+    if conflict_column is None:
+        return insert(table)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table).on_conflict_do_nothing(index_elements=[conflict_column])
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table).on_conflict_do_nothing(index_elements=[conflict_column])
+
+
+def insert_rows(
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    constants: Mapping[str, Any],
+    *,
+    skip_conflicts_on: str | None = None,
+    returning: Sequence[str] = (),
+) -> list[Row[Any]]:
+    """Insert `rows` (values of `columns`) with `constants` in every row; optionally RETURNING.
+
+    PostgreSQL gets one INSERT … SELECT FROM unnest(one array per column): a handful of
+    parameters instead of one per value. SQLite gets executemany (multi-row VALUES when
+    RETURNING is asked for), where parameters cost little.
+    """
+    if not rows:
+        return []
+    statement = _insert(session, table, skip_conflicts_on)
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import ARRAY
+
+        arrays = [
+            bindparam(f"column_{name}", list(values), type_=ARRAY(table.c[name].type))
+            for name, values in zip(columns, zip(*rows, strict=True), strict=True)
+        ]
+        source = func.unnest(*arrays).table_valued(*columns).render_derived()
+        fixed = [literal(value, table.c[name].type) for name, value in constants.items()]
+        statement = statement.from_select(
+            [*columns, *constants], select(*(source.c[name] for name in columns), *fixed)
+        )
+        if returning:
+            statement = statement.returning(*(table.c[name] for name in returning))
+        return list(session.execute(statement)) if returning else _run(session, statement)
+    parameters = [dict(zip(columns, row, strict=True), **constants) for row in rows]
+    if returning:
+        statement = statement.returning(*(table.c[name] for name in returning))
+        return list(session.execute(statement, parameters))
+    session.execute(statement, parameters)
+    return []
+
+
+def _run(session: Session, statement: Insert) -> list[Row[Any]]:
+    session.execute(statement)
+    return []
