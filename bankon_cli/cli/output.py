@@ -63,7 +63,14 @@ def plain_table(title: str | None = None) -> Table:
 
 
 def print_table(ctx: AppContext, table: Table) -> None:
-    stdout_console(ctx).print(table)
+    console = stdout_console(ctx)
+    if console.is_terminal:
+        console.print(table)
+        return
+    # Piped: no padding after the last cell, so `grep`, `diff` and `cut` see clean lines.
+    with console.capture() as captured:
+        console.print(table)
+    ctx.stdout.write("\n".join(line.rstrip() for line in captured.get().split("\n")))
 
 
 def info(ctx: AppContext, message: str) -> None:
