@@ -29,6 +29,7 @@ class Received:
     rcpt_tos: tuple[str, ...]
     data: bytes
     smtputf8: bool
+    mail_options: tuple[str, ...] = ()
 
     def message(self) -> EmailMessage:
         parsed = email.message_from_bytes(self.data, policy=email.policy.default)
@@ -106,6 +107,7 @@ class RecordingHandler:
                     rcpt_tos=tuple(envelope.rcpt_tos),
                     data=bytes(content),
                     smtputf8=bool(envelope.smtp_utf8),
+                    mail_options=tuple(envelope.mail_options),
                 )
             )
         return "250 2.0.0 Message accepted"

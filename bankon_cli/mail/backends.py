@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import smtplib
 import ssl
@@ -9,7 +10,9 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
+from email.generator import BytesGenerator
 from email.message import EmailMessage
+from email.policy import SMTPUTF8
 from pathlib import Path
 from typing import Protocol, TextIO
 
@@ -160,7 +163,7 @@ class SmtpBackend:
         except TimeoutError:
             raise SendError(
                 f"SMTP-сервер {where} не ответил за {s.timeout:g} с; если это порт с SSL "
-                "с первого байта (обычно 465), укажите mail.smtp.security = \"ssl\"",
+                'с первого байта (обычно 465), укажите mail.smtp.security = "ssl"',
                 temporary=True,
             ) from None
         except OSError as error:
@@ -177,18 +180,22 @@ class _SmtpConnection:
     client: smtplib.SMTP
 
     def send(self, message: EmailMessage, recipient: str) -> None:
-        options: list[str] = []
-        if needs_smtputf8(recipient):
-            if not self.client.has_extn("smtputf8"):
-                raise SendError(
-                    f"адрес {recipient} требует SMTPUTF8, а сервер его не поддерживает",
-                    temporary=False,
-                )
-            options.append("SMTPUTF8")
+        international = needs_smtputf8(recipient)
+        if international and not self.client.has_extn("smtputf8"):
+            raise SendError(
+                f"адрес {recipient} требует SMTPUTF8, а сервер его не поддерживает",
+                temporary=False,
+            )
         sender = str(message["From"].addresses[0].addr_spec)
+        # Serialised here rather than by smtplib.send_message, which would add SMTPUTF8 a
+        # second time to the MAIL command for an international recipient.
+        policy = SMTPUTF8 if international else message.policy
+        buffer = io.BytesIO()
+        BytesGenerator(buffer, policy=policy).flatten(message, linesep="\r\n")
+        options = ["SMTPUTF8", "BODY=8BITMIME"] if international else []
         try:
-            self.client.send_message(
-                message, from_addr=sender, to_addrs=[wire_address(recipient)], mail_options=options
+            self.client.sendmail(
+                sender, [wire_address(recipient)], buffer.getvalue(), mail_options=options
             )
         except smtplib.SMTPRecipientsRefused as error:
             code, text = next(iter(error.recipients.values()))

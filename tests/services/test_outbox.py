@@ -111,9 +111,13 @@ def test_smtputf8_recipient_only_where_offered(app_ctx, offered):
         add_clients(app_ctx, PENDING[:2], emails=emails)
         report = deliver_all(app_ctx)
         received = [m.rcpt_tos for m in server.messages]
+        options = [
+            tuple(o for o in m.mail_options if not o.startswith("SIZE=")) for m in server.messages
+        ]
     if offered:
         assert report.sent == 2
         assert received == [("бухгалтер@xn--e1afmkfd.xn--p1ai",), (email_for(PENDING[1][1]),)]
+        assert options == [("SMTPUTF8", "BODY=8BITMIME"), ()]
     else:
         assert report.sent == 1
         assert [(f.error, f.permanent) for f in report.failed] == [
