@@ -256,3 +256,11 @@ def test_smtp_password_comes_from_the_named_variable(monkeypatch) -> None:  # ty
     assert isinstance(backend, SmtpBackend)
     assert backend.password == "hunter2"
     assert "hunter2" not in repr(settings)
+
+
+def test_without_bankon_home_the_user_data_folder_is_used(cli, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.delenv("BANKON_HOME")
+    monkeypatch.delenv("BANKON_DATABASE_URL")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    assert cli("agent", "add", "--inn", AGENT_INN, "--name", "А").exit_code == 0
+    assert (tmp_path / "xdg-data" / "bankon" / "bankon.db").is_file()

@@ -297,3 +297,47 @@ def test_current_agent_precedence(app_ctx: AppContext) -> None:
         with pytest.raises(InvalidInput) as bad:
             resolve_current_agent(session, flag_inn="123", configured_inn="")
         assert bad.value.message.startswith("--agent: «123» должен содержать 10 цифр")
+
+
+def test_concurrent_adds_of_one_inn_give_one_client_and_conflicts(
+    app_ctx: AppContext, db_url: str
+) -> None:
+    """Operators adding the same INN at once: one wins, the others get the conflict, no crash."""
+    import threading
+
+    service_agent(app_ctx)
+    workers = 4
+    barrier = threading.Barrier(workers)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def add_one(number: int) -> None:
+        barrier.wait()
+        try:
+            service_client(
+                app_ctx,
+                "7726311464",
+                f"АО Р-ФАРМ {number}",
+                "Игнатьев В.",
+                "info@r-pharm.com",
+                invite=True,
+            )
+            outcome = "added"
+        except Conflict as conflict:
+            outcome = conflict.message
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=add_one, args=(n,)) for n in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert outcomes.count("added") == 1, outcomes
+    assert all(
+        outcome.startswith("Клиент с ИНН 7726311464 уже есть в списке агента")
+        for outcome in outcomes
+        if outcome != "added"
+    ), outcomes
+    counts = table_counts(db_url)
+    assert (counts["clients"], counts["outbox"], counts["invitations"]) == (1, 1, 1)
