@@ -99,3 +99,45 @@ def test_unknown_command_suggests_the_right_one() -> None:
     assert result.stderr == (
         "Ошибка: неизвестная команда lsit (возможно, list); справка: bankon --help\n"
     )
+
+
+HEAVY = ("sqlalchemy", "questionary", "cryptography", "email_validator", "alembic")
+
+
+def _imported_after(args: list[str], env: dict[str, str]) -> set[str]:
+    import json
+    import subprocess
+    import sys
+
+    probe = (
+        "import json, sys\n"
+        "from bankon_cli.main import run\n"
+        f"code = run({args!r})\n"
+        "names = sorted({name.split('.')[0] for name in sys.modules})\n"
+        "sys.__stdout__.write('\\n' + json.dumps(names))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    return set(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["client", "--help"]])
+def test_version_and_help_import_nothing_heavy(args: list[str]) -> None:
+    import os
+
+    loaded = _imported_after(args, dict(os.environ))
+    assert loaded.isdisjoint(HEAVY), loaded & set(HEAVY)
+
+
+def test_client_list_imports_only_what_listing_needs(env: dict[str, str], cli, agent) -> None:  # type: ignore[no-untyped-def]
+    loaded = _imported_after(["client", "list"], env)
+    assert "sqlalchemy" in loaded
+    assert loaded.isdisjoint({"questionary", "cryptography", "email_validator", "alembic"}), (
+        loaded & set(HEAVY)
+    )
