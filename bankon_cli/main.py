@@ -114,8 +114,8 @@ def _usage_message(error: Any) -> str:
         import re
 
         match = re.match(r"No such command '(.*?)'\.(?: Did you mean (.*)\?)?", message)
-        name, hint = match.groups() if match else (message.split(" ", 3)[-1], None)
-        hint = ", ".join(re.findall(r"'(.*?)'", hint or ""))
+        name, suggested = match.groups() if match else (message.split(" ", 3)[-1], None)
+        hint = ", ".join(re.findall(r"'(.*?)'", suggested or ""))
         maybe = f" (возможно, {hint})" if hint else ""
         return f"неизвестная команда {name}{maybe}; справка: bankon --help"
     if message.startswith("Got unexpected extra argument"):
