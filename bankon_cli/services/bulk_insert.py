@@ -5,7 +5,20 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Insert, Row, Table, bindparam, func, insert, literal, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Insert,
+    Row,
+    Table,
+    bindparam,
+    func,
+    insert,
+    literal,
+    literal_column,
+    null,
+    select,
+)
 from sqlalchemy.orm import Session
 
 
@@ -56,12 +69,30 @@ def insert_rows(
         if returning:
             statement = statement.returning(*(table.c[name] for name in returning))
         return list(session.execute(statement)) if returning else _run(session, statement)
-    parameters = [dict(zip(columns, row, strict=True), **constants) for row in rows]
+    # The same value in every row goes into the SQL text once instead of being converted
+    # (datetimes to text, booleans to integers) for every row.
+    statement = statement.values(
+        {name: _sqlite_literal(session, table.c[name], value) for name, value in constants.items()}
+    )
+    parameters = [dict(zip(columns, row, strict=True)) for row in rows]
     if returning:
         statement = statement.returning(*(table.c[name] for name in returning))
         return list(session.execute(statement, parameters))
     session.execute(statement, parameters)
     return []
+
+
+def _sqlite_literal(session: Session, column: Column[Any], value: Any) -> ColumnElement[Any]:
+    dialect = session.get_bind().dialect
+    processor = column.type.bind_processor(dialect)
+    stored = processor(value) if processor is not None else value
+    if stored is None:
+        return null()
+    if isinstance(stored, bool | int):
+        return literal_column(str(int(stored)))
+    if isinstance(stored, str):
+        return literal_column("'" + stored.replace("'", "''") + "'")
+    return literal(value, column.type)
 
 
 def _run(session: Session, statement: Insert) -> list[Row[Any]]:

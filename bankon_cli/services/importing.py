@@ -17,13 +17,13 @@ from bankon_cli.context import Clock
 from bankon_cli.db.models import Agent
 from bankon_cli.errors import InvalidInput
 from bankon_cli.services.csv_reading import CsvFile, Record
+from bankon_cli.services.import_checking import checked_batches, use_helper_process
 from bankon_cli.services.import_rows import (
     CheckedRow,
     ColumnMap,
     OnExisting,
     RowOutcome,
     RowStatus,
-    check_row,
     is_blank,
     map_columns,
 )
@@ -43,6 +43,9 @@ class ImportOptions:
     dry_run: bool = False
     check_deliverability: bool = False
     batch_size: int = DEFAULT_BATCH_SIZE
+    # Rows are checked (email validation is the real cost) in a helper process while this
+    # one writes: None decides by file size, 0 never, 1 always.
+    helper_processes: int | None = None
 
 
 @dataclass
@@ -200,18 +203,15 @@ class _Importer:
     seen: SeenInns = field(default_factory=SeenInns)
 
     def run(self) -> ImportSummary:
-        columns = self.import_file.columns
-        deliverability = self.options.check_deliverability
-        batch: list[CheckedRow] = []
+        helper = use_helper_process(self.import_file.csv_file.size, self.options.helper_processes)
         try:
-            for line, cells in self.import_file.records:
-                if is_blank(cells):
-                    continue
-                batch.append(check_row(line, cells, columns, check_deliverability=deliverability))
-                if len(batch) >= self.options.batch_size:
-                    self.process(batch)
-                    batch = []
-            if batch:
+            for batch in checked_batches(
+                self.import_file.records,
+                self.import_file.columns,
+                batch_size=self.options.batch_size,
+                check_deliverability=self.options.check_deliverability,
+                helper_process=helper,
+            ):
                 self.process(batch)
         finally:
             self.seen.close()

@@ -449,3 +449,17 @@ def test_rows_that_lost_the_insert_race_end_unchanged_or_skipped(agent_ctx, db_u
     assert summary.queued == 1
     counts = table_counts(db_url)
     assert (counts["clients"], counts["invitations"], counts["outbox"]) == (4, 1, 1)
+
+
+def test_checking_in_a_helper_process_gives_the_same_outcomes(agent_ctx, db_url):
+    inns = valid_inns(9)
+    lines = [f"{inn};Клиент {n};Контакт {n};c{n}@example.ru;" for n, inn in enumerate(inns)]
+    lines[3] = f"{inns[3]};Клиент 3;;c3-at-example.ru;+7 916"
+    lines[5] = f"{inns[1]};Повтор;Контакт;dup@example.ru;"
+    data = csv_bytes(*lines, "", "7,72631E+09;X;Y;y@example.ru;")
+    dry, _ = run(agent_ctx, data, options=ImportOptions(dry_run=True, batch_size=2))
+    helped, summary = run(agent_ctx, data, options=ImportOptions(batch_size=2, helper_processes=1))
+    assert brief(helped) == brief(dry)
+    assert [o.status.value for o in helped].count("created") == 7
+    assert summary.batches == 5
+    assert table_counts(db_url)["clients"] == 7
