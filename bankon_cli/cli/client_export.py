@@ -71,6 +71,7 @@ def run_client_export(
     agent_inn: str | None,
     out: str | None,
 ) -> None:
+    from bankon_cli.cli.client_import import open_for_writing
     from bankon_cli.cli.output import info
     from bankon_cli.services.exporting import EXPORT_ENCODING, iter_clients
 
@@ -81,7 +82,7 @@ def run_client_export(
     stream: IO[str]
     if partial:
         encoding = EXPORT_ENCODING if output_format is ExportFormat.CSV else "utf-8"
-        stream = open(partial, "w", encoding=encoding, newline="")
+        stream = open_for_writing("--out", partial, encoding=encoding)
     else:
         stream = app_ctx.stdout
         if output_format is ExportFormat.CSV:

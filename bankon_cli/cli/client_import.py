@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from bankon_cli.context import AppContext
 
@@ -92,8 +92,8 @@ def _import_and_report(
     )
     rejected_file = None
     if request.errors_out:
-        stream = open(
-            request.errors_out, "w", encoding=csv_file.output_encoding, errors="replace", newline=""
+        stream = open_for_writing(
+            "--errors-out", request.errors_out, encoding=csv_file.output_encoding
         )
         rejected_file = RejectedRowsFile(stream, import_file.columns, csv_file.delimiter)
     options = ImportOptions(
@@ -142,6 +142,26 @@ def _import_and_report(
         )
     report.finish(summary, delivery)
     _final_status(app_ctx, request, summary, delivery)
+
+
+def open_for_writing(option: str, path: str, *, encoding: str) -> IO[str]:
+    """Open an output file, or say in Russian why it cannot be (before anything is written)."""
+    import errno
+
+    from bankon_cli.errors import InvalidInput
+
+    reasons = {
+        errno.ENOENT: "нет такой папки",
+        errno.EACCES: "нет прав на запись",
+        errno.EISDIR: "это папка",
+        errno.ENOSPC: "нет места на диске",
+    }
+    try:
+        return open(path, "w", encoding=encoding, errors="replace", newline="")
+    except OSError as error:
+        reason = reasons.get(error.errno or 0, error.strerror or type(error).__name__)
+        shown = path.removesuffix(".part")
+        raise InvalidInput(option, f"не удалось создать файл {shown}: {reason}") from None
 
 
 def _final_status(

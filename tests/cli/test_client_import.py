@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import subprocess
 import sys
@@ -323,3 +324,51 @@ def test_on_existing_update_and_agent_option(cli, tmp_path, db_url, app_ctx):
     ]
     strict = cli("client", "import", str(source), "--agent", AGENT_INN, "--on-existing", "error")
     assert strict.exit_code == 5
+
+
+def test_errors_file_that_cannot_be_created_stops_before_the_import(cli, agent, tmp_path, db_url):
+    source = write_csv(
+        tmp_path / "c.csv",
+        [HEADER[:4], ["7726311464", "АО Р-ФАРМ", "Игнатьев", "info@r-pharm.com"]],
+    )
+    target = tmp_path / "no-such-folder" / "errors.csv"
+    result = cli("client", "import", str(source), "--errors-out", str(target))
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"Ошибка: --errors-out: не удалось создать файл {target}: нет такой папки"
+    )
+    assert table_counts(db_url)["clients"] == 0
+
+
+class TerminalStream(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_progress_bar_only_on_a_terminal(env, tmp_path, app_ctx):
+    from bankon_cli.cli.client_import import ImportRequest, run_client_import
+    from bankon_cli.context import AppContext
+
+    service_agent(app_ctx)
+    source = write_csv(
+        tmp_path / "c.csv",
+        [HEADER[:4], ["7726311464", "АО Р-ФАРМ", "Игнатьев", "info@r-pharm.com"]],
+    )
+    terminal = AppContext(
+        settings=app_ctx.settings,
+        stdout=io.StringIO(),
+        stderr=TerminalStream(),
+        clock=app_ctx.clock,
+    )
+    run_client_import(terminal, ImportRequest(path=str(source), as_json=True, invite=False))
+    assert "Импорт" in terminal.stderr.getvalue()  # type: ignore[attr-defined]
+    piped = AppContext(
+        settings=app_ctx.settings, stdout=io.StringIO(), stderr=io.StringIO(), clock=app_ctx.clock
+    )
+    run_client_import(piped, ImportRequest(path=str(source), as_json=True, invite=False))
+    assert piped.stderr.getvalue() == (  # type: ignore[attr-defined]
+        f"Файл {source}: кодировка Windows-1251, разделитель «;»\n"
+    )
+    assert json.loads(piped.stdout.getvalue())["counts"]["unchanged"] == 1  # type: ignore[attr-defined]
+    terminal.close()
+    piped.close()
