@@ -10,6 +10,7 @@ from pathlib import Path
 from listing_data import agent_rows, application_rows, client_rows
 from sqlalchemy import create_engine, text
 
+from bankon_cli.db.migrations import HEAD_REVISION
 from bankon_cli.db.session import ensure_schema, make_engine
 
 CLIENT_COLUMNS = (
@@ -25,8 +26,12 @@ def _sqlite_time(moment: datetime) -> str:
 
 
 def _sqlite_count(path: Path) -> int:
+    """Clients in a cached file, or -1 if it is missing or its schema is not the newest."""
     try:
         with sqlite3.connect(path) as connection:
+            (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+            if revision != HEAD_REVISION:
+                return -1
             return int(connection.execute("SELECT count(*) FROM clients").fetchone()[0])
     except sqlite3.Error:
         return -1
@@ -103,7 +108,10 @@ def build_postgresql(base_url: str, rows: int, *, rebuild: bool) -> str:
         ).scalar()  # fmt: skip
         if exists and not rebuild:
             count = connection.execute(text(f"SELECT count(*) FROM {schema}.clients")).scalar()
-            if count == rows:
+            revision = connection.execute(
+                text(f"SELECT version_num FROM {schema}.alembic_version")
+            ).scalar()
+            if count == rows and revision == HEAD_REVISION:
                 admin.dispose()
                 return url
         connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
