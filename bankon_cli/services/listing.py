@@ -130,8 +130,8 @@ def _plan(
 
     conditions: list[ColumnElement[bool]] = []
     statuses = list(query.statuses)
-    if not statuses and filters_by_index and (query.region_codes or query.agent_ids is not None):
-        # Naming every status lets SQLite count region and agent filters in the one index
+    if not statuses and filters_by_index and query.region_codes and query.agent_ids is not None:
+        # Naming every status lets SQLite count region and agent together in the one index
         # over (status, region_code, agent_id) instead of reading each client's row.
         statuses = list(ClientStatus) if session.get_bind().dialect.name == "sqlite" else []
     if statuses:
