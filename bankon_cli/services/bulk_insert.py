@@ -84,7 +84,7 @@ def insert_rows(
 
 def _sqlite_literal(session: Session, column: Column[Any], value: Any) -> ColumnElement[Any]:
     dialect = session.get_bind().dialect
-    processor = column.type.bind_processor(dialect)
+    processor = column.type.dialect_impl(dialect).bind_processor(dialect)
     stored = processor(value) if processor is not None else value
     if stored is None:
         return null()
