@@ -130,6 +130,14 @@ def bankon(env: dict[str, str], *args: str) -> tuple[float, subprocess.Completed
     return time.perf_counter() - started, done
 
 
+def children_cpu_seconds() -> float:
+    """CPU time of finished child processes: on a shared machine, wall time alone misleads."""
+    import resource
+
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def run_engine(label: str, url: str, count: int, rounds: int) -> None:
     print(f"\n== {label}: {count:,} invitations due for a reminder")
     started = time.perf_counter()
@@ -154,14 +162,18 @@ def run_engine(label: str, url: str, count: int, rounds: int) -> None:
             BANKON_CONFIG=str(config),
             BANKON_NOW=NOW.isoformat(),
         )
+        cpu_before = children_cpu_seconds()
         elapsed, done = bankon(env, "invite", "remind")
+        cpu = children_cpu_seconds() - cpu_before
         if done.returncode != 0:
             print(done.stdout, done.stderr)
             raise SystemExit(f"remind failed with {done.returncode}")
         print(done.stdout.strip())
         print(
             f"remind run: {elapsed:.1f} s, {sink.count / elapsed:,.0f} messages/s "
-            f"(sink received {sink.count:,}, distinct recipients {len(sink.recipients):,})"
+            f"(sink received {sink.count:,}, distinct recipients {len(sink.recipients):,}); "
+            f"bankon's own CPU time {cpu:.1f} s = {sink.count / cpu:,.0f} messages per "
+            f"CPU-second; load average now {os.getloadavg()[0]:.1f}"
         )
         assert sink.count == count == len(sink.recipients), "each reminder must arrive once"
         nothing, version = [], []

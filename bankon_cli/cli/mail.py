@@ -23,7 +23,7 @@ LimitOption = Annotated[
     typer.Option("--limit", min=1, help="Не больше N писем за запуск.", show_default=False),
 ]
 WaitOption = Annotated[
-    float | None,
+    int | None,
     typer.Option(
         "--wait",
         min=0,
@@ -35,7 +35,7 @@ WaitOption = Annotated[
 
 
 def run_exclusively(
-    app_ctx: AppContext, lock_name: str, wait: float | None, work: Callable[[Lease], T]
+    app_ctx: AppContext, lock_name: str, wait: int | None, work: Callable[[Lease], T]
 ) -> T | None:
     """Run `work` holding the named lease; None when another run holds it (exit 0 quietly)."""
     from bankon_cli.cli.output import info

@@ -75,7 +75,7 @@ def test_a_run_finding_the_work_held_exits_quietly_or_75_when_told_to_wait(cli, 
     assert lease is not None
     quiet = cli("mail", "send")
     assert (quiet.exit_code, quiet.stdout, quiet.stderr) == (0, "", "")
-    waited = cli("mail", "send", "--wait", "0.5")
+    waited = cli("mail", "send", "--wait", "1")
     assert (waited.exit_code, waited.stdout) == (75, "")
     assert waited.stderr == (
         "Ошибка: другой запуск ещё выполняет «mail-send»; ожидание 0.5 с истекло, повторите позже\n"
