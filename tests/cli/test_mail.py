@@ -78,7 +78,7 @@ def test_a_run_finding_the_work_held_exits_quietly_or_75_when_told_to_wait(cli, 
     waited = cli("mail", "send", "--wait", "1")
     assert (waited.exit_code, waited.stdout) == (75, "")
     assert waited.stderr == (
-        "Ошибка: другой запуск ещё выполняет «mail-send»; ожидание 0.5 с истекло, повторите позже\n"
+        "Ошибка: другой запуск ещё выполняет «mail-send»; ожидание 1 с истекло, повторите позже\n"
     )
     remind_lease = acquire(waiting.session_factory, waiting.clock, "invite-remind")
     assert remind_lease is not None
