@@ -205,9 +205,11 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--postgres", default=os.environ.get("BANKON_TEST_DATABASE_URL", ""))
     parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--postgres-only", action="store_true")
     args = parser.parse_args()
-    folder = Path(tempfile.mkdtemp(prefix="bankon-remind-db-"))
-    run_engine("SQLite", f"sqlite:///{folder / 'bankon.db'}", args.count, args.rounds)
+    if not args.postgres_only:
+        folder = Path(tempfile.mkdtemp(prefix="bankon-remind-db-"))
+        run_engine("SQLite", f"sqlite:///{folder / 'bankon.db'}", args.count, args.rounds)
     if args.postgres and not args.sqlite_only:
         schema = f"bench_{secrets.token_hex(4)}"
         admin = create_engine(args.postgres)
