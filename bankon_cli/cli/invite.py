@@ -56,7 +56,7 @@ def _check_resend_options(
 def invite_resend(
     ctx: typer.Context,
     inns: Annotated[
-        list[str] | None, typer.Argument(help="ИНН клиентов.", show_default=False)
+        list[str] | None, typer.Argument(metavar="ИНН", help="ИНН клиентов.", show_default=False)
     ] = None,
     all_pending: Annotated[
         bool, typer.Option("--all-pending", help="Всем клиентам «На рассмотрении».")
