@@ -278,7 +278,8 @@ def resend_invitations(
     the whole command with every reason listed, so nothing is half done.
     """
     parsed = list(dict.fromkeys(parse_client_inn(raw) for raw in inns))
-    clients = {c.inn: c for c in session.scalars(select(Client).where(Client.inn.in_(parsed)))}
+    locked = select(Client).where(Client.inn.in_(parsed)).order_by(Client.id).with_for_update()
+    clients = {client.inn: client for client in session.scalars(locked)}
     missing = [inn for inn in parsed if inn not in clients]
     if missing:
         raise NotFound(f"Клиент с ИНН {', '.join(missing)} не найден")
@@ -302,24 +303,25 @@ def resend_all_pending(
     actor: str = "",
 ) -> ResendReport:
     """Resend to every pending client with an unused invitation; those in cooldown are skipped."""
-    query = (
-        select(Client)
-        .join(Invitation, Invitation.client_id == Client.id)
-        .where(
-            Client.status == ClientStatus.PENDING.value,
-            Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.EXPIRED]),
-        )
-        .order_by(Client.id)
-        .distinct()
+    unused = select(Invitation.client_id).where(
+        Invitation.status.in_([InvitationStatus.SENT, InvitationStatus.EXPIRED])
     )
     if older_than is not None:
         cutoff = now - older_than
-        query = query.where(
+        unused = unused.where(
             or_(
                 Invitation.last_sent_at <= cutoff,
                 and_(Invitation.last_sent_at.is_(None), Invitation.created_at <= cutoff),
             )
         )
+    # Row locks (PostgreSQL; SQLite's BEGIN IMMEDIATE already serialises) keep two operators
+    # resending the same client at once from leaving it with two live invitations.
+    query = (
+        select(Client)
+        .where(Client.status == ClientStatus.PENDING.value, Client.id.in_(unused))
+        .order_by(Client.id)
+        .with_for_update()
+    )
     report = ResendReport()
     for client in session.scalars(query).all():
         refusal = _refusal(session, client, settings, now, force)

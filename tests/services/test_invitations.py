@@ -405,3 +405,36 @@ def test_pause_unknown_client_is_not_found(app_ctx, ready):
     with app_ctx.session_factory.begin() as session, pytest.raises(NotFound) as raised:
         set_reminders_paused(session, ATTACHED[0][1], paused=True, now=app_ctx.clock())
     assert raised.value.message == "Клиент с ИНН 6149006872 не найден"
+
+
+def test_two_operators_resending_at_once_leave_one_live_invitation(app_ctx, ready):
+    import threading
+
+    barrier = threading.Barrier(2)
+    errors = []
+
+    def operator() -> None:
+        barrier.wait()
+        try:
+            with app_ctx.session_factory.begin() as session:
+                resend_invitations(
+                    session,
+                    [NOVAYA[1]],
+                    settings=app_ctx.settings,
+                    now=app_ctx.clock(),
+                    force=True,
+                )
+        except Exception as error:  # pragma: no cover - reported below
+            errors.append(error)
+
+    threads = [threading.Thread(target=operator) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(i.status for i in invitations_of(app_ctx, NOVAYA[1])) == [
+        "revoked",
+        "revoked",
+        "sent",
+    ]
