@@ -158,14 +158,35 @@ def test_invitation_is_delivered_over_smtp(cli, agent, tmp_path, db_url, smtp_se
     assert invitation["times_sent"] == 1 and invitation["last_sent_at"] is not None
 
 
-def test_idn_recipient_goes_as_punycode(cli, agent, tmp_path, smtp_server):  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("typed", "stored", "on_the_wire"),
+    [
+        ("buh@Пример.РФ", "buh@пример.рф", "buh@xn--e1afmkfd.xn--p1ai"),
+        (
+            "zakaz@почта.москва.рф",
+            "zakaz@почта.москва.рф",
+            "zakaz@xn--80a1acny.xn--80adxhks.xn--p1ai",
+        ),
+        # IDNA 2008: ß stays ß (IDNA 2003 would send this to the other domain strasse.de).
+        ("info@Straße.de", "info@straße.de", "info@xn--strae-oqa.de"),
+    ],
+)
+def test_idn_recipient_goes_as_punycode(
+    cli,
+    agent,
+    tmp_path,
+    smtp_server,
+    typed,
+    stored,  # type: ignore[no-untyped-def]
+    on_the_wire,
+):
     controller, recorder = smtp_server
-    result = add(cli, smtp_config(tmp_path, controller.port), "buh@Пример.РФ", "-f", "json")
+    result = add(cli, smtp_config(tmp_path, controller.port), typed, "-f", "json")
     assert result.exit_code == 0, result.stderr
-    assert '"email": "buh@пример.рф"' in result.stdout
+    assert f'"email": "{stored}"' in result.stdout
     [received] = recorder.received
-    assert received.rcpt_tos == ["buh@xn--e1afmkfd.xn--p1ai"]
-    assert raw_headers(received.data)["To"].endswith("<buh@xn--e1afmkfd.xn--p1ai>")
+    assert received.rcpt_tos == [on_the_wire]
+    assert raw_headers(received.data)["To"].endswith(f"<{on_the_wire}>")
     assert received.data.isascii()
 
 
