@@ -3,15 +3,17 @@
 Typer turns the whole command tree into click commands before it parses anything: every
 command's signature is inspected and its string annotations evaluated, about a millisecond
 per command, for `bankon --help` and `bankon client list` alike. `dispatcher(app)` returns
-a copy of the root app whose groups (`app.add_typer(...)`) and their commands are built
-with typer's own functions only when the command line reaches them; the root's help lists
-the groups from their help text alone, a group's help builds all of its commands. If
+a copy of the root app whose commands and groups (`app.add_typer(...)`), and the groups'
+commands, are built with typer's own functions only when the command line reaches them;
+the root's help lists them from their help text alone, a group's help builds all of its
+commands. If
 typer's internals change shape, the app is used unchanged.
 """
 
 from __future__ import annotations
 
 import copy
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -75,16 +77,35 @@ def dispatcher(app: typer.Typer) -> typer.Typer:
 
         return make
 
-    eager = [_name(c, command_name) for c in app.registered_commands]
-    group_names = [str(info.name) for info in groups]
+    def command_stub(command: Any) -> Callable[[], Any]:
+        def make() -> Any:
+            # As typer words a command's help: its own help text, else its docstring.
+            text = command.help
+            text = inspect.getdoc(command.callback) if text is None else inspect.cleandoc(text)
+            return base(
+                name=_name(command, command_name),
+                help=text,
+                short_help=command.short_help,
+                hidden=command.hidden,
+                deprecated=command.deprecated,
+            )
+
+        return make
+
+    builders = {
+        _name(command, command_name): (
+            _bind(build_command, command, command_options),
+            command_stub(command),
+        )
+        for command in app.registered_commands
+    }
+    builders.update({str(info.name): (_bind(lazy_group, info, {}), stub(info)) for info in groups})
     root = copy.copy(app)
     root.info = copy.copy(app.info)
+    root.registered_commands = []
     root.registered_groups = []
-    root.info.cls = _lazy_class(
-        base,
-        {str(info.name): (_bind(lazy_group, info, {}), stub(info)) for info in groups},
-        [*eager, *group_names],  # typer's order: the root's own commands, then the groups
-    )
+    # typer's order: the root's own commands, then the groups (both in registration order).
+    root.info.cls = _lazy_class(base, builders, list(builders))
     return root
 
 
