@@ -121,6 +121,11 @@ def generate(url: str, count: int) -> None:
                     for client_id in ids
                 ],
             )
+    with engine.begin() as connection:
+        # A live database has planner statistics; a freshly bulk-loaded one does not yet
+        # (autovacuum would analyse it within minutes), and without them PostgreSQL picks a
+        # nested loop that makes the due-reminder query quadratic.
+        connection.execute(text("ANALYZE"))
     engine.dispose()
 
 
