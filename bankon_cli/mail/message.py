@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP
+from email.policy import SMTP, SMTPUTF8
 from email.utils import format_datetime, make_msgid, parseaddr
 
 LINK_PLACEHOLDER = "{{ссылка}}"
@@ -110,7 +110,9 @@ def build_message(
         text = text.replace(LINK_PLACEHOLDER, link)
         html_body = html_body.replace(LINK_PLACEHOLDER, html.escape(link, quote=True))
     sender_name, sender_address = parse_sender(sender)
-    message = EmailMessage(policy=SMTP)
+    # A Cyrillic local part cannot be RFC 2047-encoded (not inside an address): such a
+    # message carries UTF-8 headers (RFC 6532) and travels only with SMTPUTF8.
+    message = EmailMessage(policy=SMTPUTF8 if needs_smtputf8(recipient_email) else SMTP)
     message["Subject"] = content.subject
     message["From"] = _address(sender_name, sender_address)
     message["To"] = _address(recipient_name, recipient_email)

@@ -412,3 +412,12 @@ def test_outbox_folder_that_cannot_be_created_keeps_the_client(cli, agent, db_ur
     )
     counts = table_counts(db_url)
     assert (counts["clients"], counts["outbox"]) == (1, 1)
+
+
+def test_cyrillic_mailbox_eml_has_utf8_headers(cli, agent, home):  # type: ignore[no-untyped-def]
+    result = add(cli, *GUIDE_ARGS[:6], "--email", "бухгалтерия@пример.рф")
+    assert result.exit_code == 0, result.stderr
+    [eml] = eml_files(home)
+    message = email.message_from_string(eml.read_text("utf-8"), policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "бухгалтерия@xn--e1afmkfd.xn--p1ai"
+    assert message["To"].addresses[0].display_name == CONTACT

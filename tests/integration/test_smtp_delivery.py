@@ -224,3 +224,21 @@ def test_server_down_with_json_output_still_prints_the_client(cli, agent, tmp_pa
     assert result.exit_code == 1
     assert '"inn": "7726311464"' in result.stdout
     assert result.stderr.count("Ошибка: ") == 1
+
+
+def test_cyrillic_mailbox_goes_with_smtputf8(cli, agent, tmp_path):  # type: ignore[no-untyped-def]
+    recorder = Recorder()
+    controller = Controller(recorder, hostname="127.0.0.1", port=free_port(), enable_SMTPUTF8=True)
+    controller.start()
+    try:
+        result = add(cli, smtp_config(tmp_path, controller.port), "Иван@Пример.рф")
+    finally:
+        controller.stop()
+    assert result.exit_code == 0, result.stderr
+    [received] = recorder.received
+    assert received.rcpt_tos == ["Иван@xn--e1afmkfd.xn--p1ai"]
+    # RFC 6532: the headers are UTF-8, the address is never RFC 2047-encoded.
+    message = email.message_from_string(received.data.decode("utf-8"), policy=email.policy.default)
+    assert message["To"].addresses[0].addr_spec == "Иван@xn--e1afmkfd.xn--p1ai"
+    assert message["Subject"] == "Приглашение на портал Банкон24"
+    assert b"=?utf-8?" not in received.data.split(b"\r\n\r\n", 1)[0]
