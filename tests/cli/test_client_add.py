@@ -421,3 +421,26 @@ def test_cyrillic_mailbox_eml_has_utf8_headers(cli, agent, home):  # type: ignor
     message = email.message_from_string(eml.read_text("utf-8"), policy=email.policy.default)
     assert message["To"].addresses[0].addr_spec == "бухгалтерия@xn--e1afmkfd.xn--p1ai"
     assert message["To"].addresses[0].display_name == CONTACT
+
+
+def test_unexpected_error_is_one_line_and_debug_shows_no_local_variables(cli, agent, monkeypatch):  # type: ignore[no-untyped-def]
+    import bankon_cli.services.clients as clients_service
+
+    def broken_add_client(*args: object, **kwargs: object) -> None:
+        smtp_password = "hunter2-in-a-local"  # noqa: F841 - what a traceback must not show
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(clients_service, "add_client", broken_add_client)
+    plain = add(cli, *GUIDE_ARGS)
+    assert (plain.exit_code, plain.stderr) == (
+        1,
+        "Ошибка: непредвиденная ошибка RuntimeError; подробности: bankon --debug …\n",
+    )
+    debug = cli("--debug", "client", "add", *GUIDE_ARGS)
+    assert debug.exit_code == 1
+    assert "Traceback (most recent call last)" in debug.stderr
+    assert "RuntimeError: boom" in debug.stderr
+    assert "hunter2-in-a-local" not in debug.stderr
+    assert debug.stderr.endswith(
+        "Ошибка: непредвиденная ошибка RuntimeError; подробности: bankon --debug …\n"
+    )
