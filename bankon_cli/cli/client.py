@@ -179,7 +179,7 @@ def client_import(
     batch_size: Annotated[
         int,
         typer.Option("--batch-size", help="Строк в одной транзакции.", min=1, max=50_000),
-    ] = 2000,
+    ] = 5000,
     agent: AgentOption = None,
     output_format: ObjectFormatOption = ObjectFormat.TABLE,
 ) -> None:

@@ -37,7 +37,7 @@ class ImportRequest:
     as_json: bool = False
     agent_inn: str | None = None
     check_deliverability: bool = False
-    batch_size: int = 2000
+    batch_size: int = 5000
 
 
 def run_client_import(app_ctx: AppContext, request: ImportRequest) -> None:
@@ -87,15 +87,16 @@ def _import_and_report(
         agent = resolve_current_agent(
             session, flag_inn=request.agent_inn, configured_inn=app_ctx.settings.agent_inn
         )
-    report: _Report = (
-        _JsonReport(app_ctx, import_file, request) if request.as_json else _TableReport(app_ctx)
-    )
     rejected_file = None
     if request.errors_out:
         stream = open_for_writing(
             "--errors-out", request.errors_out, encoding=csv_file.output_encoding
         )
         rejected_file = RejectedRowsFile(stream, import_file.columns, csv_file.delimiter)
+    # Output starts only once nothing can fail for want of a file or an agent.
+    report: _Report = (
+        _JsonReport(app_ctx, import_file, request) if request.as_json else _TableReport(app_ctx)
+    )
     options = ImportOptions(
         on_existing=OnExisting(request.on_existing),
         invite=request.invite,

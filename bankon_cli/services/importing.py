@@ -30,7 +30,7 @@ from bankon_cli.services.import_rows import (
 from bankon_cli.services.import_writing import BatchContext, BatchResult, write_batch
 from bankon_cli.services.validation import FIELD_INN, FieldProblem
 
-DEFAULT_BATCH_SIZE = 2000
+DEFAULT_BATCH_SIZE = 5000
 RETRIES = 5
 # SQLSTATEs worth running the batch again for: deadlock, serialization failure, lock timeout.
 _RETRYABLE_SQLSTATES = {"40P01", "40001", "55P03"}
