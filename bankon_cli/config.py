@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tomllib
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -200,6 +199,8 @@ def load_settings(explicit_path: Path | None = None) -> Settings:
     path = find_config_path(explicit_path)
     raw: dict[str, Any] = {}
     if path is not None:
+        import tomllib  # only when there is a file: most runs have none
+
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
