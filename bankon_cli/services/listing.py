@@ -46,6 +46,9 @@ MIN_INDEXED_SEARCH = 3
 # while fewer rows than this are expected to be walked (see _walk_in_sort_order).
 WALK_LIMIT = 50_000
 
+# A search with filters matching fewer clients than this is counted by reading their rows.
+SEARCH_DRIVES_COUNT_BELOW = 5_000
+
 clients = table(
     "clients",
     column("id", Integer),
@@ -167,9 +170,16 @@ def count_clients(session: Session, query: ClientQuery) -> int:
         statement = select(func.count()).select_from(_fts_matches(plan.fts_phrase).subquery())
     else:
         if plan.fts_phrase is not None:
-            # Check the search's matches against the filters, rather than every row the
-            # filters keep against the search.
-            plan = _plan(session, query, filters_by_index=False, search_by_index=True)
+            # A search with filters: check the search's few matches against the filters
+            # (one row read per match), or, when it has many, walk the filters' index and
+            # check each entry against the matches (no row read at all).
+            matches = session.scalar(
+                select(func.count()).select_from(_fts_matches(plan.fts_phrase).subquery())
+            )
+            if not matches:
+                return 0
+            by_search = matches <= SEARCH_DRIVES_COUNT_BELOW
+            plan = _plan(session, query, filters_by_index=not by_search, search_by_index=by_search)
         statement = _where(select(func.count()).select_from(clients), plan)
     return int(session.scalar(statement) or 0)
 
@@ -224,8 +234,10 @@ def _walk_in_sort_order(session: Session, query: ClientQuery, total: int, offset
     searching = bool(fold(" ".join(query.search.split())))
     if not (searching or query.statuses or query.region_codes or query.agent_ids is not None):
         return False
-    if searching and query.sort == "created" and not (
-        query.statuses or query.region_codes or query.agent_ids is not None
+    if (
+        searching
+        and query.sort == "created"
+        and not (query.statuses or query.region_codes or query.agent_ids is not None)
     ):
         return False  # the FTS index alone lists its matches in this order
     size = session.scalar(select(func.max(clients.c.id))) or 0
