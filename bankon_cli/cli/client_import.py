@@ -12,8 +12,10 @@ from typing import IO, TYPE_CHECKING
 from bankon_cli.context import AppContext
 
 if TYPE_CHECKING:
+    from bankon_cli.db.models import Agent
+    from bankon_cli.services.exporting import RejectedRowsFile
     from bankon_cli.services.import_rows import RowOutcome
-    from bankon_cli.services.importing import ImportFile, ImportSummary
+    from bankon_cli.services.importing import ImportFile, ImportOptions, ImportSummary
     from bankon_cli.services.outbox import DeliveryReport
 
 SHOWN_ROWS = 50
@@ -71,7 +73,7 @@ def _import_and_report(
     from bankon_cli.services.agents import resolve_current_agent
     from bankon_cli.services.exporting import RejectedRowsFile
     from bankon_cli.services.import_rows import OnExisting
-    from bankon_cli.services.importing import ImportOptions, run_import
+    from bankon_cli.services.importing import ImportOptions
 
     csv_file = import_file.csv_file
     info(
@@ -104,13 +106,38 @@ def _import_and_report(
         check_deliverability=request.check_deliverability or app_ctx.settings.check_deliverability,
         batch_size=request.batch_size,
     )
+    summary = _run(app_ctx, request, import_file, agent, options, report, rejected_file)
+    delivery = None
+    if summary.queued and not request.dry_run:
+        from bankon_cli.services.outbox import deliver
+
+        delivery = deliver(
+            app_ctx.session_factory, app_ctx.mail_backend(), app_ctx.settings, app_ctx.clock
+        )
+    report.finish(summary, delivery)
+    _final_status(app_ctx, request, summary, delivery)
+
+
+def _run(
+    app_ctx: AppContext,
+    request: ImportRequest,
+    import_file: ImportFile,
+    agent: Agent,
+    options: ImportOptions,
+    report: _Report,
+    rejected_file: RejectedRowsFile | None,
+) -> ImportSummary:
+    """The import itself, with a progress bar on a terminal and a word on Ctrl-C."""
+    from bankon_cli.cli.output import info
+    from bankon_cli.services.importing import run_import
+
     written = [0]
 
     def count_written(_batches: int) -> None:
         written[0] = report.written
 
     try:
-        with _progress(app_ctx, csv_file.size) as on_progress:
+        with _progress(app_ctx, import_file.csv_file.size) as on_progress:
             summary = run_import(
                 app_ctx.session_factory,
                 import_file,
@@ -134,15 +161,7 @@ def _import_and_report(
     finally:
         if rejected_file is not None:
             rejected_file.close()
-    delivery = None
-    if summary.queued and not request.dry_run:
-        from bankon_cli.services.outbox import deliver
-
-        delivery = deliver(
-            app_ctx.session_factory, app_ctx.mail_backend(), app_ctx.settings, app_ctx.clock
-        )
-    report.finish(summary, delivery)
-    _final_status(app_ctx, request, summary, delivery)
+    return summary
 
 
 def open_for_writing(option: str, path: str, *, encoding: str) -> IO[str]:
