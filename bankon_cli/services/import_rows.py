@@ -125,7 +125,7 @@ def map_columns(cells: list[str], *, name: str) -> ColumnMap:
         if field_key is None:
             if key == header_key(REASON_COLUMN):
                 reason_index = position
-            elif key not in _INFORMATIONAL_KEYS:
+            elif key not in _INFORMATIONAL_KEYS and title not in unknown:
                 unknown.append(title)
             continue
         if field_key in index:

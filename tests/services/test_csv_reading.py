@@ -162,7 +162,7 @@ def test_header_synonyms_match_case_insensitively_after_trimming(header: str, fi
 
 def test_unknown_columns_are_listed_once_and_export_columns_are_known():
     columns = map_columns(
-        ["ИНН", "Комментарий", "name", "contact", "email", "Регион", "Статус клиента", "", ""],
+        ["ИНН", "Комментарий", "name", "contact", "email", "Регион", "Комментарий", "", ""],
         name="f.csv",
     )
     assert columns.unknown == ["Комментарий"]
@@ -173,7 +173,7 @@ def test_unknown_columns_are_listed_once_and_export_columns_are_known():
         "contact",
         "email",
         "Регион",
-        "Статус клиента",
+        "Комментарий",
     ]
 
 
