@@ -136,7 +136,7 @@ def client_show(
         render_client_detail(app_ctx, detail)
 
 
-@client_app.command("import")
+@client_app.command("import", help="Загрузить клиентов из CSV-файла, сохранённого в Excel.")
 def client_import(
     ctx: typer.Context,
     file: Annotated[
@@ -204,7 +204,9 @@ def client_import(
     )
 
 
-@client_app.command("export")
+@client_app.command(
+    "export", help="Выгрузить клиентов в CSV для Excel (UTF-8 с BOM, «;») или в JSON."
+)
 def client_export(
     ctx: typer.Context,
     output_format: Annotated[
