@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 from enum import StrEnum
 from typing import IO, TYPE_CHECKING
@@ -109,6 +108,8 @@ def _write(stream: IO[str], rows: Iterator[ClientRow], output_format: ExportForm
         from bankon_cli.services.exporting import write_export_csv
 
         return write_export_csv(stream, rows)
+    import json  # here, not at start-up: every command imports this module for its enum
+
     count = 0
     stream.write("[")
     for row in rows:

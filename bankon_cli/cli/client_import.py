@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -235,6 +234,8 @@ class _JsonReport(_Report):
     def __init__(
         self, app_ctx: AppContext, import_file: ImportFile, request: ImportRequest
     ) -> None:
+        import json  # here, not at start-up: every command imports this module for its enum
+
         self.out = app_ctx.stdout
         csv_file = import_file.csv_file
         head = {
@@ -249,6 +250,8 @@ class _JsonReport(_Report):
         self.first = True
 
     def row(self, outcome: RowOutcome) -> None:
+        import json
+
         self.count(outcome)
         self.out.write(
             ("\n  " if self.first else ",\n  ") + json.dumps(outcome.as_json(), ensure_ascii=False)
@@ -256,6 +259,8 @@ class _JsonReport(_Report):
         self.first = False
 
     def finish(self, summary: ImportSummary, delivery: DeliveryReport | None) -> None:
+        import json
+
         mail = {
             "queued": summary.queued,
             "sent": delivery.sent if delivery else 0,
