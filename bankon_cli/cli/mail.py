@@ -99,8 +99,10 @@ def mail_send(
     """Deliver queued messages that are due (retries after failures, with backoff)."""
     from bankon_cli.cli.output import print_json, print_line
     from bankon_cli.services.outbox import deliver
+    from bankon_cli.services.reminders import kinds_held_now
 
     app_ctx: AppContext = ctx.obj
+    held = kinds_held_now(app_ctx.settings, app_ctx.clock())
 
     def work(lease: Lease) -> DeliveryReport:
         return deliver(
@@ -110,6 +112,7 @@ def mail_send(
             app_ctx.clock,
             limit=limit,
             between_batches=lease.renew,
+            held_kinds=held,
         )
 
     report = run_exclusively(app_ctx, "mail-send", wait, work)

@@ -111,6 +111,7 @@ def claim_batch(
     now: datetime,
     limit: int,
     message_ids: Sequence[int] | None = None,
+    held_kinds: Sequence[str] = (),
 ) -> list[_Claimed]:
     """Atomically take up to `limit` due messages and mint the links they carry."""
     run_id = secrets.token_hex(8)
@@ -122,6 +123,8 @@ def claim_batch(
     )
     if message_ids is not None:
         due = due.where(OutboxMessage.id.in_(list(message_ids)))
+    if held_kinds:
+        due = due.where(OutboxMessage.kind.not_in(list(held_kinds)))
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     ids = list(session.scalars(due))
@@ -224,10 +227,12 @@ def deliver(
     message_ids: Sequence[int] | None = None,
     limit: int | None = None,
     between_batches: Callable[[], None] | None = None,
+    held_kinds: Sequence[str] = (),
 ) -> DeliveryReport:
     """Send due messages (all, or just `message_ids`) in batches over one connection each.
 
-    `between_batches` runs before every batch (a cron run renews its lock lease there).
+    `between_batches` runs before every batch (a cron run renews its lock lease there);
+    messages of `held_kinds` stay queued this time (reminders during quiet hours).
     """
     report = DeliveryReport()
     with session_factory.begin() as session:
@@ -242,11 +247,20 @@ def deliver(
             chunk = ids[start : start + BATCH_SIZE]
             report.merge(
                 _deliver_some(
-                    session_factory, backend, settings, clock, chunk, None, between_batches
+                    session_factory,
+                    backend,
+                    settings,
+                    clock,
+                    chunk,
+                    None,
+                    between_batches,
+                    held_kinds,
                 )
             )
         return report
-    return _deliver_some(session_factory, backend, settings, clock, None, limit, between_batches)
+    return _deliver_some(
+        session_factory, backend, settings, clock, None, limit, between_batches, held_kinds
+    )
 
 
 def _deliver_some(
@@ -257,6 +271,7 @@ def _deliver_some(
     message_ids: Sequence[int] | None,
     limit: int | None,
     between_batches: Callable[[], None] | None,
+    held_kinds: Sequence[str],
 ) -> DeliveryReport:
     report = DeliveryReport()
     remaining = limit
@@ -266,7 +281,12 @@ def _deliver_some(
         size = BATCH_SIZE if remaining is None else min(BATCH_SIZE, remaining)
         with session_factory.begin() as session:
             batch = claim_batch(
-                session, settings=settings, now=clock(), limit=size, message_ids=message_ids
+                session,
+                settings=settings,
+                now=clock(),
+                limit=size,
+                message_ids=message_ids,
+                held_kinds=held_kinds,
             )
         if not batch:
             break

@@ -69,6 +69,12 @@ def parse_quiet_hours(text: str, zone_name: str) -> QuietHours | None:
     return QuietHours(start, end, zone, f"{text.strip()} {zone_name}")
 
 
+def kinds_held_now(settings: Settings, now: datetime) -> tuple[str, ...]:
+    """Outbox kinds that must wait: reminders (even retried ones) never go out in quiet hours."""
+    quiet = parse_quiet_hours(settings.invite.quiet_hours, settings.invite.timezone)
+    return ("invite_reminder",) if quiet is not None and quiet.contains(now) else ()
+
+
 @dataclass(frozen=True)
 class Due:
     invitation_id: int

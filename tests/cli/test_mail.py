@@ -85,3 +85,38 @@ def test_a_run_finding_the_work_held_exits_quietly_or_75_when_told_to_wait(cli, 
     assert (cli("invite", "remind").exit_code, cli("invite", "remind").stdout) == (0, "")
     lease.release()
     assert cli("mail", "send").stdout == "Отправлено: 4; ожидают повтора: 0; не доставлено: 0\n"
+
+
+def test_retried_reminders_wait_for_the_end_of_quiet_hours(cli, app_ctx, monkeypatch, tmp_path):
+    """A reminder that failed by day is not sent by a night-time `mail send`; invitations are."""
+    from tests.invitation_helpers import add_clients, deliver_all, use_smtp
+    from tests.smtp_servers import Behaviour, SmtpServer
+
+    with SmtpServer(Behaviour(always_temporary=True)) as server:
+        use_smtp(app_ctx, server)
+        add_clients(app_ctx, PENDING[:1])
+        server.handler.behaviour.always_temporary = False
+        assert deliver_all(app_ctx).sent == 1
+        server.handler.behaviour.always_temporary = True
+        app_ctx.clock.advance(days=3)
+        from bankon_cli.services.reminders import run_reminders
+
+        report = run_reminders(
+            app_ctx.session_factory, app_ctx.mail_backend(), app_ctx.settings, app_ctx.clock
+        )
+        assert report.delivery.retrying == 1
+        add_clients(app_ctx, PENDING[1:2])  # a new client's invitation, queued
+        server.handler.behaviour.always_temporary = False
+        config = tmp_path / "config.toml"
+        config.write_text(server.config_toml(), encoding="utf-8")
+        monkeypatch.setenv("BANKON_CONFIG", str(config))
+        monkeypatch.setenv("BANKON_NOW", "2026-12-06T20:00:00+00:00")  # 23:00 in Moscow
+        night = cli("mail", "send")
+        assert night.stdout == "Отправлено: 1; ожидают повтора: 0; не доставлено: 0\n"
+        assert [m.rcpt_tos[0] for m in server.messages][-1] == email_for(PENDING[1][1])
+        monkeypatch.setenv("BANKON_NOW", "2026-12-07T06:00:00+00:00")  # 09:00 in Moscow
+        morning = cli("mail", "send")
+        assert morning.stdout == "Отправлено: 1; ожидают повтора: 0; не доставлено: 0\n"
+        reminder = server.messages[-1]
+        assert reminder.rcpt_tos[0] == email_for(PENDING[0][1])
+        assert "Напоминаем" in reminder.text()
