@@ -26,13 +26,13 @@ def db_upgrade(ctx: typer.Context) -> None:
     from sqlalchemy.exc import SQLAlchemyError
 
     from bankon_cli.cli.output import info
-    from bankon_cli.db.migrate import pending_revisions, upgrade
-    from bankon_cli.db.session import database_unreachable
+    from bankon_cli.db.migrate import pending_revisions
+    from bankon_cli.db.session import database_unreachable, upgrade_schema
 
     app_ctx: AppContext = ctx.obj
     try:
         pending = pending_revisions(app_ctx.engine)
-        upgrade(app_ctx.engine)
+        upgrade_schema(app_ctx.engine)
     except SQLAlchemyError as error:
         raise database_unreachable(error) from None
     if pending:

@@ -83,9 +83,35 @@ def ensure_schema(engine: Engine) -> None:
     """Create or upgrade the schema on first use; cheap when it is already current."""
     if current_revision(engine) == HEAD_REVISION:
         return
+    upgrade_schema(engine)
+
+
+# pg_advisory_lock(MIGRATION_LOCK, hashtext(current_schema())): one migrator per schema.
+MIGRATION_LOCK = 0x62616E6B  # "bank"
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Upgrade to the newest revision, one process at a time.
+
+    Several processes may meet a new database at once (cron and an operator on a shared
+    PostgreSQL): the others wait for the first and then find the schema current. SQLite's
+    BEGIN IMMEDIATE already serialises them.
+    """
     from bankon_cli.db.migrate import upgrade
 
-    upgrade(engine)
+    if engine.dialect.name != "postgresql":
+        upgrade(engine)
+        return
+    lock = text("SELECT pg_advisory_lock(:key, hashtext(current_schema()))")
+    unlock = text("SELECT pg_advisory_unlock(:key, hashtext(current_schema()))")
+    with engine.connect() as holder:
+        holder.execute(lock, {"key": MIGRATION_LOCK})
+        try:
+            if current_revision(engine) != HEAD_REVISION:
+                upgrade(engine)
+        finally:
+            holder.execute(unlock, {"key": MIGRATION_LOCK})
+            holder.commit()
 
 
 def database_unreachable(error: Exception) -> BankonError:

@@ -79,3 +79,35 @@ def test_search_index_works_after_a_round_trip(cli, db_url):  # type: ignore[no-
 
     found = json.loads(cli("client", "list", "-s", "р-фарм", "-f", "json").stdout)
     assert [client["inn"] for client in found["clients"]] == ["7726311464"]
+
+
+def test_processes_meeting_a_new_database_at_once_all_succeed(env, db_url):  # type: ignore[no-untyped-def]
+    """Cron and an operator on a fresh shared database: one migrates, the others wait."""
+    import subprocess
+    import sys
+    import time
+
+    start = time.time() + 4  # every process imported and waiting before the first migrates
+    probe = (
+        "import sys, time\n"
+        "import bankon_cli.cli.client_list, bankon_cli.db.migrate, bankon_cli.db.session\n"
+        "import bankon_cli.services.listing, alembic.command, alembic.script\n"
+        "from bankon_cli.main import run\n"
+        f"time.sleep(max(0.0, {start} - time.time()))\n"
+        "sys.exit(run(['client', 'list', '--format', 'json']))\n"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", probe],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
+    results = [(process.wait(120), *process.communicate()) for process in processes]
+    assert [(code, err) for code, _out, err in results] == [(0, "")] * 4
+    assert query_rows(db_url, "SELECT version_num FROM alembic_version") == [
+        {"version_num": HEAD_REVISION}
+    ]
