@@ -30,15 +30,43 @@ from pathlib import Path
 REGIONS = ["77", "78", "50", "43", "32", "61", "22", "66", "54", "16", "02", "05", "97", "23"]
 FORMS = ["ООО", "АО", "ПАО", "ЗАО", "ИП"]
 WORDS = [
-    "Ромашка", "Техника", "Стройинвест", "Крахмал", "Терновка", "Север", "Восток", "Альфа",
-    "Меридиан", "Гранит", "Заря", "Волга", "Урал", "Сибирь", "Прогресс", "Сфера", "Логистик",
-    "Агрохолдинг", "Фармация", "Энергосбыт", "Металлоконструкции", "Ёлочка", "Берёзка",
+    "Ромашка",
+    "Техника",
+    "Стройинвест",
+    "Крахмал",
+    "Терновка",
+    "Север",
+    "Восток",
+    "Альфа",
+    "Меридиан",
+    "Гранит",
+    "Заря",
+    "Волга",
+    "Урал",
+    "Сибирь",
+    "Прогресс",
+    "Сфера",
+    "Логистик",
+    "Агрохолдинг",
+    "Фармация",
+    "Энергосбыт",
+    "Металлоконструкции",
+    "Ёлочка",
+    "Берёзка",
 ]
 SURNAMES = [
-    ("Абрамова", "abramova"), ("Игнатьев", "ignatev"), ("Смирнов", "smirnov"),
-    ("Кузнецова", "kuznetsova"), ("Попов", "popov"), ("Соловьёва", "soloveva"),
-    ("Васильев", "vasilev"), ("Петрова", "petrova"), ("Новиков", "novikov"),
-    ("Фёдоров", "fedorov"), ("Морозова", "morozova"), ("Волков", "volkov"),
+    ("Абрамова", "abramova"),
+    ("Игнатьев", "ignatev"),
+    ("Смирнов", "smirnov"),
+    ("Кузнецова", "kuznetsova"),
+    ("Попов", "popov"),
+    ("Соловьёва", "soloveva"),
+    ("Васильев", "vasilev"),
+    ("Петрова", "petrova"),
+    ("Новиков", "novikov"),
+    ("Фёдоров", "fedorov"),
+    ("Морозова", "morozova"),
+    ("Волков", "volkov"),
 ]
 GIVEN = ["Ксения", "Валентин", "Вадим", "Анна", "Сергей", "Ольга", "Дмитрий", "Елена", "Пётр"]
 PATRONYMICS = ["Петрович", "Андреевна", "Игоревич", "Сергеевна", "Олегович", "Викторовна"]
@@ -68,7 +96,9 @@ def generate(path: Path, rows: int, seed: int = 42, collect: bool = True) -> lis
     emails = []
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, delimiter=";", lineterminator="\r\n")
-        writer.writerow(["ИНН", "Наименование компании", "ФИО контактного лица", "Email", "Телефон"])
+        writer.writerow(
+            ["ИНН", "Наименование компании", "ФИО контактного лица", "Email", "Телефон"]
+        )
         for index, number in enumerate(numbers):
             individual = index % 10 == 0
             inn = inn_from(number, individual, rng.choice(REGIONS))
@@ -111,9 +141,19 @@ def bench_csv_executemany(path: Path, workdir: Path) -> float:
             "region_code, legal_form, agent_id, status, search_text, reminders_paused, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, 0, ?, ?)",
             (
-                (inn, name, contact, email, email.lower(), phone or None, inn[:2],
-                 "legal_entity" if len(inn) == 10 else "individual",
-                 f"{name} {inn} {contact} {email}".lower(), now, now)
+                (
+                    inn,
+                    name,
+                    contact,
+                    email,
+                    email.lower(),
+                    phone or None,
+                    inn[:2],
+                    "legal_entity" if len(inn) == 10 else "individual",
+                    f"{name} {inn} {contact} {email}".lower(),
+                    now,
+                    now,
+                )
                 for inn, name, contact, email, phone in reader
             ),
         )
@@ -147,9 +187,19 @@ def bench_real_table(path: Path, workdir: Path) -> float:
             "region_code, legal_form, agent_id, status, search_text, reminders_paused, "
             "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 1, 'pending', ?, 0, ?, ?)",
             (
-                (inn, name, contact, email, email.lower(), phone or None, inn[:2],
-                 "legal_entity" if len(inn) == 10 else "individual",
-                 f"{name} {inn} {contact} {email}".lower(), now, now)
+                (
+                    inn,
+                    name,
+                    contact,
+                    email,
+                    email.lower(),
+                    phone or None,
+                    inn[:2],
+                    "legal_entity" if len(inn) == 10 else "individual",
+                    f"{name} {inn} {contact} {email}".lower(),
+                    now,
+                    now,
+                )
                 for inn, name, contact, email, phone in reader
             ),
         )
@@ -174,8 +224,16 @@ def bench_sqlite_utils(path: Path, workdir: Path) -> float | None:
         return None
     started = time.perf_counter()
     subprocess.run(
-        [tool, "insert", str(workdir / "sqlite_utils.db"), "clients", str(path), "--csv",
-         "--delimiter", ";"],
+        [
+            tool,
+            "insert",
+            str(workdir / "sqlite_utils.db"),
+            "clients",
+            str(path),
+            "--csv",
+            "--delimiter",
+            ";",
+        ],
         check=True,
         capture_output=True,
     )
@@ -197,8 +255,9 @@ def bench_bankon(
     context = AppContext(settings=settings_from_mapping({}))
     factory = context.session_factory  # migrates the fresh database, outside the timing
     with factory.begin() as session:
-        add_agent(session, inn="7707083893", name='ООО "Бенчмарк"', parent_inn=None,
-                  now=context.clock())
+        add_agent(
+            session, inn="7707083893", name='ООО "Бенчмарк"', parent_inn=None, now=context.clock()
+        )
     with factory.begin() as session:
         from bankon_cli.services.agents import find_agent
 
@@ -207,8 +266,13 @@ def bench_bankon(
     with path.open("rb") as binary:
         import_file = prepare_import(open_csv(binary, name=path.name))
         summary = run_import(
-            factory, import_file, agent=agent, settings=context.settings, clock=context.clock,
-            options=ImportOptions(helper_processes=helper_processes), on_row=lambda outcome: None,
+            factory,
+            import_file,
+            agent=agent,
+            settings=context.settings,
+            clock=context.clock,
+            options=ImportOptions(helper_processes=helper_processes),
+            on_row=lambda outcome: None,
         )
     elapsed, cpu = time.perf_counter() - started, _cpu_seconds() - cpu_started
     context.close()
@@ -279,37 +343,52 @@ def main() -> None:
         c = bench_sqlite_utils(path, workdir)
         real = bench_real_table(path, workdir)
         print(f"(a) csv + sqlite3.executemany:        {a:7.2f} s")
-        print(f"(b) email-validator alone:            {b:7.2f} s  ({b / args.rows * 1e6:.0f} µs/address)")
-        print(f"    (a)+(b):                          {a + b:7.2f} s   target 1.5×: {1.5 * (a + b):.2f} s")
-        print(f"    (a) into bankon's clients table:  {real:7.2f} s  (its indexes + FTS5 trigram index)")
+        per_address = b / args.rows * 1e6
+        print(f"(b) email-validator alone:            {b:7.2f} s  ({per_address:.0f} µs/address)")
+        target = 1.5 * (a + b)
+        print(f"    (a)+(b):                          {a + b:7.2f} s   target 1.5×: {target:.2f} s")
+        print(
+            f"    (a) into bankon's clients table:  {real:7.2f} s  (+ its indexes, FTS5 trigrams)"
+        )
         if c is None:
             print("(c) sqlite-utils: not installed (pip install '.[bench]')")
         else:
             print(f"(c) sqlite-utils insert --csv:        {c:7.2f} s")
         for label, helper in (("", None), (", one process", 0)):
             elapsed, cpu, counts, queued = bench_bankon(
-                path, f"sqlite:///{workdir / f'bankon{helper}.db'}", workdir / f"home{helper}", helper
+                path,
+                f"sqlite:///{workdir / f'bankon{helper}.db'}",
+                workdir / f"home{helper}",
+                helper,
             )
-            print(f"bankon import, SQLite{label:14}{elapsed:7.2f} s  "
-                  f"= {elapsed / (a + b):.2f}× (a)+(b), CPU {cpu:.2f} s; "
-                  f"{counts['created']} created, {queued} invitations queued")
+            print(
+                f"bankon import, SQLite{label:14}{elapsed:7.2f} s  "
+                f"= {elapsed / (a + b):.2f}× (a)+(b), CPU {cpu:.2f} s; "
+                f"{counts['created']} created, {queued} invitations queued"
+            )
         if args.postgres:
             url, schema = postgres_schema_url(args.postgres)
             try:
                 elapsed, cpu, counts, queued = bench_bankon(path, url, workdir / "home-pg")
             finally:
                 drop_schema(args.postgres, schema)
-            print(f"bankon import, PostgreSQL:            {elapsed:7.2f} s  "
-                  f"= {elapsed / (a + b):.2f}× (a)+(b), CPU (client) {cpu:.2f} s; "
-                  f"{counts['created']} created, {queued} queued")
+            print(
+                f"bankon import, PostgreSQL:            {elapsed:7.2f} s  "
+                f"= {elapsed / (a + b):.2f}× (a)+(b), CPU (client) {cpu:.2f} s; "
+                f"{counts['created']} created, {queued} queued"
+            )
     if args.memory:
         for rows in (50_000, 200_000):
             output = subprocess.run(
                 [sys.executable, __file__, "--memory-probe", str(rows)],
-                check=True, capture_output=True, text=True,
+                check=True,
+                capture_output=True,
+                text=True,
             ).stdout.split()
-            print(f"peak RSS importing {rows:>7} rows: {int(output[2]) / 1024:.0f} MB "
-                  f"(before the import: {int(output[1]) / 1024:.0f} MB)")
+            print(
+                f"peak RSS importing {rows:>7} rows: {int(output[2]) / 1024:.0f} MB "
+                f"(before the import: {int(output[1]) / 1024:.0f} MB)"
+            )
 
 
 if __name__ == "__main__":
