@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, get_args, get_origin
 
 _INTEGER = re.compile(r"[+-]?[0-9]+")
+_DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)")
 _installed = [False]
 
 
@@ -75,7 +76,7 @@ def _is_plain(annotation: Any, info: Any) -> bool:
         return item is not None and _is_plain(item, info)
     if annotation is Path:
         return True
-    return annotation in (str, int, bool) or (
+    return annotation in (str, int, float, bool) or (
         isinstance(annotation, type) and issubclass(annotation, Enum)
     )
 
@@ -95,7 +96,9 @@ def _plain_value(
     if annotation is bool:
         return value if isinstance(value, bool) else _FALL_BACK
     if annotation is int:
-        return _integer(info, value)
+        return _number(info, value, int, _INTEGER)
+    if annotation is float:
+        return _number(info, value, float, _DECIMAL)
     if isinstance(annotation, type) and issubclass(annotation, Enum):
         try:
             return choose(
@@ -109,13 +112,13 @@ def _plain_value(
     return _FALL_BACK
 
 
-def _integer(info: Any, value: Any) -> Any:
+def _number(info: Any, value: Any, kind: type[Any], pattern: re.Pattern[str]) -> Any:
     if isinstance(value, bool):
         return _FALL_BACK
-    if isinstance(value, int):
+    if isinstance(value, kind):
         number = value
-    elif isinstance(value, str) and _INTEGER.fullmatch(value):
-        number = int(value)
+    elif isinstance(value, str) and pattern.fullmatch(value):
+        number = kind(value)
     else:
         return _FALL_BACK
     low, high = info.min, info.max
