@@ -7,6 +7,7 @@ import signal
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from multiprocessing import get_context
 from typing import Any
 
@@ -105,21 +106,45 @@ def checked_batches(
         for batch in batches(records, batch_size):
             yield check_batch(batch, columns, check_deliverability)
         return
-    executor = ProcessPoolExecutor(
+    yield from _checked_with_helper(records, columns, batch_size, check_deliverability)
+
+
+def _checked_with_helper(
+    records: Iterable[Record], columns: ColumnMap, batch_size: int, check_deliverability: bool
+) -> Iterator[list[CheckedRow]]:
+    """Keep IN_FLIGHT batches with the helper; if it cannot run, check here instead."""
+    pool = ProcessPoolExecutor(
         max_workers=1, mp_context=get_context("spawn"), initializer=_ignore_interrupts
     )
-    pending: deque[tuple[list[Record], Future[list[Packed]]]] = deque()
+    helper_works = True
+    pending: deque[tuple[list[Record], Future[list[Packed]] | None]] = deque()
+
+    def collect(batch: list[Record], future: Future[list[Packed]] | None) -> list[CheckedRow]:
+        nonlocal helper_works
+        if future is not None and helper_works:
+            try:
+                return _collect(batch, future)
+            except (BrokenProcessPool, OSError):
+                # The helper could not start or died (no semaphores, killed): these rows
+                # are checked here instead; nothing was written for them yet.
+                helper_works = False
+        return check_batch(batch, columns, check_deliverability)
+
     try:
         for batch in batches(records, batch_size):
-            pending.append(
-                (batch, executor.submit(_check_packed, batch, columns, check_deliverability))
-            )
+            future = None
+            if helper_works:
+                try:
+                    future = pool.submit(_check_packed, batch, columns, check_deliverability)
+                except (BrokenProcessPool, OSError):
+                    helper_works = False
+            pending.append((batch, future))
             if len(pending) > IN_FLIGHT:
-                yield _collect(*pending.popleft())
+                yield collect(*pending.popleft())
         while pending:
-            yield _collect(*pending.popleft())
+            yield collect(*pending.popleft())
     finally:
-        executor.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=helper_works, cancel_futures=True)
 
 
 def _collect(batch: list[Record], future: Future[list[Packed]]) -> list[CheckedRow]:

@@ -463,3 +463,35 @@ def test_checking_in_a_helper_process_gives_the_same_outcomes(agent_ctx, db_url)
     assert [o.status.value for o in helped].count("created") == 7
     assert summary.batches == 5
     assert table_counts(db_url)["clients"] == 7
+
+
+class _BrokenPool:
+    """A process pool whose helper dies, as when the system refuses it a process."""
+
+    def __init__(self, **_kwargs: Any) -> None:
+        self.submitted = 0
+
+    def submit(self, *_args: Any) -> Any:
+        from concurrent.futures import Future
+        from concurrent.futures.process import BrokenProcessPool
+
+        self.submitted += 1
+        future: Future[Any] = Future()
+        future.set_exception(BrokenProcessPool("helper died"))
+        return future
+
+    def shutdown(self, **_kwargs: Any) -> None:
+        pass
+
+
+def test_rows_are_checked_here_when_the_helper_process_cannot_run(agent_ctx, db_url, monkeypatch):
+    from bankon_cli.services import import_checking
+
+    monkeypatch.setattr(import_checking, "ProcessPoolExecutor", _BrokenPool)
+    data = _valid_file(7) + "7,72631E+09;X;Y;y@example.ru;\r\n".encode("cp1251")
+    outcomes, summary = run(
+        agent_ctx, data, options=ImportOptions(batch_size=2, helper_processes=1)
+    )
+    assert [o.status.value for o in outcomes] == ["created"] * 7 + ["rejected"]
+    assert summary.batches == 4
+    assert table_counts(db_url)["clients"] == 7
