@@ -354,7 +354,7 @@ def main() -> None:
             print("(c) sqlite-utils: not installed (pip install '.[bench]')")
         else:
             print(f"(c) sqlite-utils insert --csv:        {c:7.2f} s")
-        for label, helper in (("", None), (", one process", 0)):
+        for label, helper in ((" (2 processes)", 1), (" (1 process)", 0)):
             elapsed, cpu, counts, queued = bench_bankon(
                 path,
                 f"sqlite:///{workdir / f'bankon{helper}.db'}",

@@ -25,9 +25,15 @@ Packed = tuple[Any, ...]
 
 
 def use_helper_process(file_size: int, requested: int | None) -> bool:
+    """Worth it for big files when a core is free; on a busy machine it only adds pickling."""
     if requested is not None:
         return requested > 0
-    return file_size >= HELPER_PROCESS_MIN_BYTES and (os.cpu_count() or 1) > 1
+    cores = os.cpu_count() or 1
+    try:
+        busy = os.getloadavg()[0]
+    except OSError:
+        busy = 0.0
+    return file_size >= HELPER_PROCESS_MIN_BYTES and cores > 1 and busy <= cores - 1
 
 
 def batches(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
