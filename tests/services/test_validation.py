@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bankon_cli.errors import ExitStatus, InvalidInput
+from bankon_cli.mail.message import wire_address
 from bankon_cli.services.clients import duplicate_email_warning
 from bankon_cli.services.validation import (
     check_client_fields,
@@ -37,6 +38,8 @@ from tests.helpers import service_agent, service_client
         ),
         # A Cyrillic local part has no ASCII form (it needs SMTPUTF8).
         ("иван@пример.рф", "иван@пример.рф", None),
+        # IDNA 2008 keeps ß: straße.de is not strasse.de.
+        ("info@Straße.de", "info@straße.de", "info@xn--strae-oqa.de"),
     ],
 )
 def test_valid_emails_are_normalised(raw: str, normalized: str, ascii_email: str | None) -> None:
@@ -46,6 +49,9 @@ def test_valid_emails_are_normalised(raw: str, normalized: str, ascii_email: str
     assert email.normalized == normalized
     assert email.ascii_email == ascii_email
     assert email.key == normalized.casefold()
+    # What goes on the wire is the form email-validator checked (IDNA 2008), never another.
+    wire = ascii_email or "иван@xn--e1afmkfd.xn--p1ai"  # a Cyrillic mailbox keeps its name
+    assert wire_address(normalized) == wire
 
 
 @pytest.mark.parametrize(
