@@ -17,7 +17,7 @@ from tests.conftest import R_PHARM
 
 BANKON = str(Path(sys.executable).with_name("bankon"))
 NAME, INN, CONTACT, REGION, EMAIL = R_PHARM
-AGENT = ("7707083893", 'ООО "Региональный тестовый центр"')
+AGENT = ("7712345671", 'ООО "Региональный тестовый центр"')
 COLOUR = re.compile(r"\x1b\[[0-9;]*(3[0-7]|9[0-7]|38;[0-9;]+)[0-9;]*m")
 
 

@@ -58,7 +58,7 @@ def test_search_index_works_after_a_round_trip(cli, db_url):  # type: ignore[no-
         upgrade(engine)
     finally:
         engine.dispose()
-    assert cli("agent", "add", "--inn", "7707083893", "--name", "Агент").exit_code == 0
+    assert cli("agent", "add", "--inn", "7712345671", "--name", "Агент").exit_code == 0
     assert (
         cli(
             "client",
