@@ -11,7 +11,11 @@ TOKEN_BYTES = 24  # 192 bits
 
 
 def new_token() -> str:
-    return secrets.token_urlsafe(TOKEN_BYTES)
+    """A URL-safe token that never starts with `-`, which a shell command would take for an option."""
+    while True:
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        if not token.startswith("-"):
+            return token
 
 
 def token_hash(token: str) -> str:
