@@ -181,16 +181,25 @@ def run_engine(label: str, url: str, count: int, rounds: int) -> None:
             f"CPU-second; load average now {os.getloadavg()[0]:.1f}"
         )
         assert sink.count == count == len(sink.recipients), "each reminder must arrive once"
-        nothing, version = [], []
+        nothing, version, listing, imports = [], [], [], []
+        bare = [PYTHON, "-c", "import typer, sqlalchemy.orm, rich.table"]
         for _ in range(rounds):
             seconds, done = bankon(env, "invite", "remind")
             assert done.returncode == 0 and done.stdout.startswith("Напоминаний отправлено: 0")
             nothing.append(seconds)
             version.append(bankon(env, "--version")[0])
+            listing.append(bankon(env, "client", "list")[0])
+            started = time.perf_counter()
+            subprocess.run(bare, check=True)
+            imports.append(time.perf_counter() - started)
         due, base = statistics.median(nothing), statistics.median(version)
+        page, floor = statistics.median(listing), statistics.median(imports)
         print(
             f"remind with nothing due: median {due * 1000:.0f} ms over {rounds} runs; "
-            f"bankon --version: {base * 1000:.0f} ms; ratio {due / base:.2f}x"
+            f"bankon --version {base * 1000:.0f} ms ({due / base:.2f}x); "
+            f"bankon client list {page * 1000:.0f} ms ({due / page:.2f}x); "
+            f"python -c 'import typer, sqlalchemy.orm, rich.table' {floor * 1000:.0f} ms "
+            f"({due / floor:.2f}x)"
         )
     finally:
         controller.stop()
