@@ -228,6 +228,7 @@ class SmtpServer:
             else:
                 kwargs["ssl_context"] = tls_files.server_context()
         self.tls = tls
+        self._kwargs = kwargs
         self.controller = Controller(self.handler, hostname=self.host, port=self.port, **kwargs)
 
     @property
@@ -235,7 +236,18 @@ class SmtpServer:
         return list(self.handler.messages)
 
     def start(self) -> SmtpServer:
-        self.controller.start()
+        # Another test process may take the free port between our look and our bind: retry.
+        for attempt in range(5):
+            try:
+                self.controller.start()
+                return self
+            except (OSError, RuntimeError):
+                if attempt == 4:
+                    raise
+                self.port = free_port()
+                self.controller = Controller(
+                    self.handler, hostname=self.host, port=self.port, **self._kwargs
+                )
         return self
 
     def stop(self) -> None:

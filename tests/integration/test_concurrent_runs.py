@@ -114,7 +114,7 @@ def test_a_process_killed_between_claiming_and_sending_leaves_the_message_for_la
         config.write_text(hanging.config_toml(timeout=60), encoding="utf-8")
         add_clients(app_ctx, _clients(1))
         process = _bankon(env, config, FIXED_NOW.isoformat(), "mail", "send")
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90
         while hanging.handler.data_commands == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         assert hanging.handler.data_commands == 1
