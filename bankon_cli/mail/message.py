@@ -5,10 +5,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from datetime import datetime
+from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.policy import SMTP, SMTPUTF8
+from email.policy import SMTPUTF8, EmailPolicy
 from email.utils import format_datetime, make_msgid, parseaddr
+from typing import Any
 
 LINK_PLACEHOLDER = "{{ссылка}}"
 
@@ -94,6 +96,50 @@ def parse_sender(sender: str) -> tuple[str, str]:
     return name, address
 
 
+_ADDRESS_HEADERS = frozenset({"from", "to", "cc", "reply-to", "sender"})
+
+
+class EncodedWordPolicy(EmailPolicy):
+    """SMTP policy that folds non-ASCII headers with the legacy RFC 2047 encoder.
+
+    Python 3.11's new folder drops the space between encoded words when it folds a long
+    Cyrillic subject or display name («завершите регистрацию» arrives as
+    «завершитерегистрацию»); `email.header.Header` keeps the spaces inside the words.
+    """
+
+    def fold(self, name: str, value: Any) -> str:
+        folded = self._fold_non_ascii(name, value)
+        return folded if folded is not None else super().fold(name, value)
+
+    def fold_binary(self, name: str, value: Any) -> bytes:
+        folded = self._fold_non_ascii(name, value)
+        return folded.encode("ascii") if folded is not None else super().fold_binary(name, value)
+
+    def _fold_non_ascii(self, name: str, value: Any) -> str | None:
+        if self.utf8 or str(value).isascii():
+            return None
+        if name.lower() in _ADDRESS_HEADERS and hasattr(value, "addresses"):
+            parts = []
+            for address in value.addresses:
+                display = address.display_name
+                if display and not display.isascii():
+                    encoded = Header(display, "utf-8", header_name=name).encode(
+                        linesep=self.linesep, maxlinelen=75
+                    )
+                    parts.append(f"{encoded} <{address.addr_spec}>")
+                else:
+                    parts.append(str(address))
+            body = ", ".join(parts)
+        else:
+            body = Header(str(value), "utf-8", header_name=name).encode(
+                linesep=self.linesep, maxlinelen=75
+            )
+        return f"{name}: {body}{self.linesep}"
+
+
+SMTP_ENCODED_WORDS = EncodedWordPolicy(linesep="\r\n")
+
+
 def build_message(
     *,
     sender: str,
@@ -112,7 +158,8 @@ def build_message(
     sender_name, sender_address = parse_sender(sender)
     # A Cyrillic local part cannot be RFC 2047-encoded (not inside an address): such a
     # message carries UTF-8 headers (RFC 6532) and travels only with SMTPUTF8.
-    message = EmailMessage(policy=SMTPUTF8 if needs_smtputf8(recipient_email) else SMTP)
+    international = needs_smtputf8(recipient_email)
+    message = EmailMessage(policy=SMTPUTF8 if international else SMTP_ENCODED_WORDS)
     message["Subject"] = content.subject
     message["From"] = _address(sender_name, sender_address)
     message["To"] = _address(recipient_name, recipient_email)
