@@ -11,7 +11,7 @@ TOKEN_BYTES = 24  # 192 bits
 
 
 def new_token() -> str:
-    """A URL-safe token that never starts with `-`, which a shell command would take for an option."""
+    """A URL-safe token that never starts with `-` (a shell command would take it for an option)."""
     while True:
         token = secrets.token_urlsafe(TOKEN_BYTES)
         if not token.startswith("-"):
