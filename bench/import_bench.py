@@ -256,12 +256,12 @@ def bench_bankon(
     factory = context.session_factory  # migrates the fresh database, outside the timing
     with factory.begin() as session:
         add_agent(
-            session, inn="7707083893", name='ООО "Бенчмарк"', parent_inn=None, now=context.clock()
+            session, inn="7712345671", name='ООО "Бенчмарк"', parent_inn=None, now=context.clock()
         )
     with factory.begin() as session:
         from bankon_cli.services.agents import find_agent
 
-        agent = find_agent(session, "7707083893")
+        agent = find_agent(session, "7712345671")
     started, cpu_started = time.perf_counter(), _cpu_seconds()
     with path.open("rb") as binary:
         import_file = prepare_import(open_csv(binary, name=path.name))
