@@ -52,7 +52,10 @@ def _check_resend_options(
         )
 
 
-@invite_app.command("resend")
+@invite_app.command(
+    "resend",
+    help="Отправить новое приглашение; все прежние ссылки клиента сразу перестают действовать.",
+)
 def invite_resend(
     ctx: typer.Context,
     inns: Annotated[
@@ -143,7 +146,10 @@ def _print_resend(
     info(app_ctx, f"Отправлено приглашений: {len(report.resent)}; пропущено: {len(report.skipped)}")
 
 
-@invite_app.command("remind")
+@invite_app.command(
+    "remind",
+    help="Напомнить клиентам «На рассмотрении» (для cron); просроченные пометить истёкшими.",
+)
 def invite_remind(
     ctx: typer.Context,
     dry_run: Annotated[
@@ -220,7 +226,7 @@ def _print_remind(app_ctx: AppContext, report: RemindReport, output_format: Obje
     )
 
 
-@invite_app.command("list")
+@invite_app.command("list", help="Список приглашений, новые первыми: отправки и напоминания.")
 def invite_list(
     ctx: typer.Context,
     status: Annotated[
@@ -301,13 +307,15 @@ def _set_paused(ctx: typer.Context, inn: str, paused: bool) -> None:
     info(app_ctx, f"Напоминания {state}{already}: ИНН {client_inn} «{name}»")
 
 
-@invite_app.command("pause")
+@invite_app.command(
+    "pause", help="Приостановить напоминания клиенту (повторная отправка остаётся)."
+)
 def invite_pause(ctx: typer.Context, inn: InnArgument) -> None:
     """Suspend reminders for one client (resend still works)."""
     _set_paused(ctx, inn, True)
 
 
-@invite_app.command("unpause")
+@invite_app.command("unpause", help="Возобновить напоминания клиенту.")
 def invite_unpause(ctx: typer.Context, inn: InnArgument) -> None:
     """Resume reminders for one client."""
     _set_paused(ctx, inn, False)

@@ -89,7 +89,10 @@ def delivery_summary(report: DeliveryReport) -> str:
     )
 
 
-@mail_app.command("send")
+@mail_app.command(
+    "send",
+    help="Доставить письма из очереди, которым пришло время (повторы после сбоев — с паузами).",
+)
 def mail_send(
     ctx: typer.Context,
     limit: LimitOption = None,
@@ -125,7 +128,7 @@ def mail_send(
     report_delivery(app_ctx, report)
 
 
-@mail_app.command("list")
+@mail_app.command("list", help="Показать очередь писем, новые первыми: попытки и последняя ошибка.")
 def mail_list(
     ctx: typer.Context,
     status: Annotated[
