@@ -29,27 +29,13 @@ def export_query(
     agent_inn: str | None,
 ) -> ClientQuery:
     """The filters of `client list`, checked the same way."""
-    from bankon_cli.domain.regions import region_codes_matching
-    from bankon_cli.domain.statuses import parse_status
-    from bankon_cli.errors import InvalidInput
+    from bankon_cli.cli.filters import region_codes_from_option, statuses_from_options
     from bankon_cli.services.agents import agent_with_subagents, find_agent
     from bankon_cli.services.clients import parse_client_inn
     from bankon_cli.services.listing import ClientQuery
 
-    parsed = []
-    for text in statuses:
-        status = parse_status(text)
-        if status is None:
-            raise InvalidInput(
-                "--status",
-                f"«{text}» — допустимо: pending, attached, «На рассмотрении», «Закреплен»",
-            )
-        parsed.append(status)
-    region_codes: list[str] = []
-    if region is not None:
-        region_codes = region_codes_matching(region)
-        if not region_codes:
-            raise InvalidInput("--region", f"регион «{region}» не найден")
+    parsed = statuses_from_options(statuses)
+    region_codes = region_codes_from_option(region)
     agent_ids = None
     if agent_inn:
         with app_ctx.session_factory.begin() as session:

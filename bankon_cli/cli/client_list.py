@@ -33,8 +33,7 @@ def run_client_list(
     per_page: int,
     output_format: OutputFormat,
 ) -> None:
-    from bankon_cli.domain.regions import region_codes_matching
-    from bankon_cli.domain.statuses import ClientStatus, parse_status
+    from bankon_cli.cli.filters import region_codes_from_option, statuses_from_options
     from bankon_cli.services.listing import PAGE_SIZES, SORT_KEYS, ClientQuery, list_clients
 
     if per_page not in PAGE_SIZES:
@@ -44,20 +43,8 @@ def run_client_list(
         raise InvalidInput(
             "--sort", f"«{sort}» — допустимо: {', '.join(SORT_KEYS)} (с «-» — по убыванию)"
         )
-    parsed: list[ClientStatus] = []
-    for text in statuses:
-        status = parse_status(text)
-        if status is None:
-            raise InvalidInput(
-                "--status",
-                f"«{text}» — допустимо: pending, attached, «На рассмотрении», «Закреплен»",
-            )
-        parsed.append(status)
-    region_codes: list[str] = []
-    if region is not None:
-        region_codes = region_codes_matching(region)
-        if not region_codes:
-            raise InvalidInput("--region", f"регион «{region}» не найден")
+    parsed = statuses_from_options(statuses)
+    region_codes = region_codes_from_option(region)
     with app_ctx.session_factory.begin() as session:
         agent_ids = None
         if agent_inn:
