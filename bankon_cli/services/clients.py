@@ -131,6 +131,13 @@ def add_client(
 
 
 def row_for(client: Client, agent: Agent, active_applications: int | None) -> ClientRow:
+    return client_row(client, agent.inn, agent.name, active_applications)
+
+
+def client_row(
+    client: Client, agent_inn: str, agent_name: str, active_applications: int | None
+) -> ClientRow:
+    """The row every output shows, from a loaded client and its agent's INN and name."""
     return ClientRow(
         inn=client.inn,
         short_name=client.short_name,
@@ -140,8 +147,8 @@ def row_for(client: Client, agent: Agent, active_applications: int | None) -> Cl
         region_code=client.region_code,
         legal_form=client.legal_form,
         active_applications=active_applications,
-        agent_inn=agent.inn,
-        agent_name=agent.name,
+        agent_inn=agent_inn,
+        agent_name=agent_name,
         status=client.status,
         created_at=client.created_at,
     )

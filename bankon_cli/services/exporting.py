@@ -16,6 +16,7 @@ from bankon_cli.domain.statuses import (
     ClientStatus,
     can_have_applications,
 )
+from bankon_cli.services.clients import client_row
 from bankon_cli.services.import_rows import REASON_COLUMN, ColumnMap
 from bankon_cli.services.listing import MIN_INDEXED_SEARCH, ClientQuery
 from bankon_cli.services.validation import (
@@ -115,22 +116,8 @@ def iter_clients(session: Session, query: ClientQuery) -> Iterator[ClientRow]:
         if not rows:
             return
         for client, agent_inn, agent_name, active_count in rows:
-            yield ClientRow(
-                inn=client.inn,
-                short_name=client.short_name,
-                contact_name=client.contact_name,
-                email=client.email,
-                phone=client.phone,
-                region_code=client.region_code,
-                legal_form=client.legal_form,
-                active_applications=(
-                    int(active_count) if can_have_applications_code(client.status) else None
-                ),
-                agent_inn=agent_inn,
-                agent_name=agent_name,
-                status=client.status,
-                created_at=client.created_at,
-            )
+            applications = int(active_count) if can_have_applications_code(client.status) else None
+            yield client_row(client, agent_inn, agent_name, applications)
         last_id = rows[-1][0].id
         session.expunge_all()
 
