@@ -153,7 +153,35 @@ def open_csv(binary: BinaryIO, *, name: str, encoding: str = "", delimiter: str 
     csv_file = CsvFile(binary, name=name, encoding=chosen, delimiter=delimiter or ",")
     if not delimiter:
         csv_file.delimiter = detect_delimiter(first_line(csv_file))
+    check_quotes_closed(csv_file)
     return csv_file
+
+
+def check_quotes_closed(csv_file: CsvFile) -> None:
+    """Stop before anything is written when a quote is never closed.
+
+    A lenient reader would swallow every following line into that one field, and the rows
+    after it would vanish from the report.
+    """
+    binary = csv_file.binary
+    binary.seek(0)
+    text = io.TextIOWrapper(binary, encoding=csv_file.encoding, newline="")
+    reader = csv.reader(text, delimiter=csv_file.delimiter, strict=True)
+    previous = 0
+    try:
+        for _cells in reader:
+            previous = reader.line_num
+    except csv.Error as error:
+        if "unexpected end of data" in str(error):
+            raise InvalidInput(
+                f"Файл {csv_file.name}",
+                f"строка {previous + 1}: кавычка открыта и не закрыта до конца файла; "
+                "закройте её (или удвойте кавычку внутри значения: \"\") и запустите импорт снова",
+            ) from None
+        # Other strict complaints (a stray quote inside a value) are read leniently as before.
+    finally:
+        text.detach()
+        binary.seek(0)
 
 
 def detect_encoding(binary: BinaryIO, name: str) -> str:

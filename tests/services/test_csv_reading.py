@@ -268,3 +268,26 @@ def test_values_beyond_the_header_are_a_row_error_but_trailing_empty_cells_are_n
         "Строка: значений больше, чем столбцов в заголовке (4): вероятно, в значении есть "
         "разделитель, а кавычек вокруг нет",
     ]
+
+
+def test_unclosed_quote_stops_before_anything_is_read_naming_its_line():
+    text = (
+        HEADER + "\n"
+        "7726311464;АО Р-ФАРМ;Игнатьев В.;info@r-pharm.com\n"
+        '4346051140;"Новая Техника;Ксения Абрамова;k@nt.ru\n'
+        "3257031038;Крахмал;Viktor;v@krahmal.ru\n"
+    )
+    with pytest.raises(InvalidInput) as raised:
+        opened(text.encode("utf-8"))
+    assert str(raised.value) == (
+        "Файл clients.csv: строка 3: кавычка открыта и не закрыта до конца файла; закройте её "
+        '(или удвойте кавычку внутри значения: "") и запустите импорт снова'
+    )
+
+
+def test_stray_quote_inside_an_unquoted_value_is_still_read_as_text():
+    text = HEADER + '\n7726311464;АО Р-ФАРМ "Восток";Игнатьев В.;info@r-pharm.com\n'
+    assert records(text.encode("utf-8"))[1] == (
+        2,
+        ["7726311464", 'АО Р-ФАРМ "Восток"', "Игнатьев В.", "info@r-pharm.com"],
+    )
