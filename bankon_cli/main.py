@@ -187,10 +187,13 @@ def run(argv: list[str] | None = None) -> int:
     except click_exceptions.ClickException as error:
         return _fail(error.format_message(), int(ExitStatus.INVALID_INPUT))
     except BrokenPipeError:
-        # `bankon client list | head`: the reader left; that is not our failure.
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return int(ExitStatus.OK)
+        return _reader_left()
+    except SystemExit as exit_:
+        # Typer (and rich) turn a closed pipe into exit 1; `bankon client list | head`
+        # is no failure of ours.
+        if isinstance(exit_.__context__, BrokenPipeError):
+            return _reader_left()
+        raise
     except Exception as error:
         database_error = _database_error(error)
         if database_error is not None:
@@ -209,6 +212,13 @@ def run(argv: list[str] | None = None) -> int:
         sys.stderr.write("\nПрервано.\n")
     if isinstance(result, int):
         return result
+    return int(ExitStatus.OK)
+
+
+def _reader_left() -> int:
+    """The reader of our stdout went away: stop writing there and end quietly."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
     return int(ExitStatus.OK)
 
 

@@ -189,3 +189,47 @@ def test_piped_list_never_cuts_an_inn_or_a_long_email(process_env):  # type: ign
     [row] = [line for line in out.splitlines() if "228999331903" in line]
     assert long_email in row
     assert "…" not in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("client", "list"),
+        ("agent", "list"),
+        ("client", "show", INN),
+        ("client", "list", "-f", "json"),
+    ],
+)
+def test_a_reader_that_leaves_early_is_no_failure(process_env, args):  # type: ignore[no-untyped-def]
+    """`bankon client list | head -1`: exit 0 and no complaint when the pipe closes."""
+    assert run(process_env, "agent", "add", "--inn", AGENT[0], "--name", AGENT[1]).returncode == 0
+    added = run(
+        process_env,
+        "client",
+        "add",
+        "--inn",
+        INN,
+        "--contact",
+        CONTACT,
+        "--name",
+        NAME,
+        "--email",
+        EMAIL,
+        "--no-invite",
+    )
+    assert added.returncode == 0, added.stderr
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before bankon writes a byte
+    try:
+        closed = subprocess.run(
+            [BANKON, *args],
+            env=process_env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=60,
+        )
+    finally:
+        os.close(write_end)
+    assert (closed.returncode, closed.stderr) == (0, "")
