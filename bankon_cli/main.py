@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 from pathlib import Path
@@ -194,6 +195,14 @@ def run(argv: list[str] | None = None) -> int:
         if isinstance(exit_.__context__, BrokenPipeError):
             return _reader_left()
         raise
+    except UnicodeEncodeError:
+        # Arguments that were not valid UTF-8 reach Python as lone surrogates.
+        return _fail(
+            "в аргументах есть байты не в кодировке UTF-8; проверьте кодировку терминала",
+            int(ExitStatus.INVALID_INPUT),
+        )
+    except OSError as error:
+        return _fail(_file_problem(error), int(ExitStatus.FAILURE))
     except Exception as error:
         database_error = _database_error(error)
         if database_error is not None:
@@ -213,6 +222,25 @@ def run(argv: list[str] | None = None) -> int:
     if isinstance(result, int):
         return result
     return int(ExitStatus.OK)
+
+
+_FILE_PROBLEMS = {
+    errno.ENOENT: "нет такого файла или папки",
+    errno.EACCES: "нет прав доступа",
+    errno.EPERM: "нет прав доступа",
+    errno.EISDIR: "это папка, а нужен файл",
+    errno.ENOTDIR: "часть пути — не папка",
+    errno.EEXIST: "уже существует, и это не папка",
+    errno.EROFS: "файловая система только для чтения",
+    errno.ENOSPC: "нет места на диске",
+}
+
+
+def _file_problem(error: OSError) -> str:
+    """A file-system failure (unwritable data folder, --out on a folder …) said in Russian."""
+    problem = _FILE_PROBLEMS.get(error.errno or 0, error.strerror or type(error).__name__)
+    where = f"{error.filename}: " if error.filename else ""
+    return f"файловая система: {where}{problem}"
 
 
 def _reader_left() -> int:

@@ -63,6 +63,12 @@ def run_client_export(
     query = export_query(
         app_ctx, search=search, statuses=statuses, region=region, agent_inn=agent_inn
     )
+    if out and os.path.isdir(out):
+        from bankon_cli.errors import InvalidInput
+
+        raise InvalidInput(
+            "--out", f"{out} — это папка; укажите имя файла, например {out}/clients.csv"
+        )
     partial = f"{out}.part" if out else None
     stream: IO[str]
     if partial:

@@ -233,3 +233,37 @@ def test_a_reader_that_leaves_early_is_no_failure(process_env, args):  # type: i
     finally:
         os.close(write_end)
     assert (closed.returncode, closed.stderr) == (0, "")
+
+
+def test_a_data_folder_that_is_a_file_is_named_in_one_line(process_env, tmp_path, db_url):  # type: ignore[no-untyped-def]
+    if not db_url.startswith("sqlite"):
+        pytest.skip("the data folder holds the database only on SQLite")
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    result = run({**process_env, "BANKON_HOME": str(blocker)}, "client", "list")
+    assert (result.returncode, result.stdout) == (1, "")
+    assert result.stderr == f"Ошибка: файловая система: {blocker}: уже существует, и это не папка\n"
+
+
+def test_export_into_a_folder_is_refused_before_writing(process_env, tmp_path):  # type: ignore[no-untyped-def]
+    result = run(process_env, "client", "export", "--out", str(tmp_path))
+    assert result.returncode == 2
+    assert result.stderr == (
+        f"Ошибка: --out: {tmp_path} — это папка; укажите имя файла, например "
+        f"{tmp_path}/clients.csv\n"
+    )
+    assert not (tmp_path.parent / f"{tmp_path.name}.part").exists()
+
+
+def test_arguments_that_are_not_utf8_are_refused_in_one_line(process_env):  # type: ignore[no-untyped-def]
+    result = subprocess.run(
+        [BANKON.encode(), b"client", b"list", b"--search", "Иван".encode() + b"\xff"],
+        env=process_env,
+        capture_output=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert result.returncode == 2
+    assert result.stderr.decode() == (
+        "Ошибка: в аргументах есть байты не в кодировке UTF-8; проверьте кодировку терминала\n"
+    )
