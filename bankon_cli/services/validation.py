@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from bankon_cli.domain.inn import Inn, InnError, parse_inn
@@ -60,6 +61,12 @@ def check_text(
         return text, FieldProblem(field, "не заполнено")
     if _CONTROL.search(text):
         return text, FieldProblem(field, "содержит управляющие символы")
+    invisible = next((char for char in text if unicodedata.category(char) == "Cf"), None)
+    if invisible is not None:
+        # Bidi overrides and zero-width characters make a name show as something it is not.
+        return text, FieldProblem(
+            field, f"содержит невидимый символ U+{ord(invisible):04X}; наберите значение заново"
+        )
     if len(text) > max_length:
         return text, FieldProblem(field, f"длиннее {max_length} символов")
     return text, None

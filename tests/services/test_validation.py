@@ -298,3 +298,21 @@ def test_unique_email_gives_no_warning(app_ctx) -> None:  # type: ignore[no-unty
     service_client(app_ctx, "7726311464", "АО Р-ФАРМ", "Игнатьев В.", "info@r-pharm.com")
     added = service_client(app_ctx, "4346051140", "Новая Техника", "Ксения", "info@tehnika.ru")
     assert added.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("ООО \u202eакшамоР", "U+202E"),  # right-to-left override: shows reversed
+        ("Ром\u200bашка", "U+200B"),  # zero-width space: looks like «Ромашка»
+        ("\ufeffРомашка", "U+FEFF"),
+    ],
+)
+def test_invisible_characters_in_a_name_are_refused(value, code):
+    from bankon_cli.services.validation import check_text
+
+    _, problem = check_text("Наименование компании", value)
+    assert problem is not None
+    assert str(problem) == (
+        f"Наименование компании: содержит невидимый символ {code}; наберите значение заново"
+    )
