@@ -70,7 +70,7 @@ class AppContext:
         try:
             ensure_schema(self.engine)
         except SQLAlchemyError as error:
-            raise database_unreachable(error) from None
+            raise database_unreachable(error, self.settings.effective_database_url) from None
         return make_session_factory(self.engine)
 
     def mail_backend(self) -> MailBackend:

@@ -114,9 +114,22 @@ def upgrade_schema(engine: Engine) -> None:
             holder.commit()
 
 
-def database_unreachable(error: Exception) -> BankonError:
+def database_unreachable(error: Exception, url: str = "") -> BankonError:
     detail = str(getattr(error, "orig", error)).strip().splitlines()
     first = detail[0] if detail else type(error).__name__
+    path = url.split("///", 1)[1] if url.startswith("sqlite") and "///" in url else ""
+    if path and "unable to open database file" in first:
+        # SQLite says nothing of which file or why; the usual cause is the folder's rights.
+        return BankonError(
+            f"База данных {path} недоступна: файл не открывается; проверьте, что это файл, "
+            f"а папка {Path(path).parent} существует и доступна на запись",
+            ExitStatus.FAILURE,
+        )
+    if path and "readonly database" in first:
+        return BankonError(
+            f"База данных {path} открыта только для чтения: проверьте права на файл и его папку",
+            ExitStatus.FAILURE,
+        )
     return BankonError(f"База данных недоступна: {first}", ExitStatus.FAILURE)
 
 

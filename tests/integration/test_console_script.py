@@ -267,3 +267,14 @@ def test_arguments_that_are_not_utf8_are_refused_in_one_line(process_env):  # ty
     assert result.stderr.decode() == (
         "Ошибка: в аргументах есть байты не в кодировке UTF-8; проверьте кодировку терминала\n"
     )
+
+
+def test_a_sqlite_path_that_cannot_be_opened_is_named(process_env, tmp_path):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "a-folder"
+    folder.mkdir()
+    result = run({**process_env, "BANKON_DATABASE_URL": f"sqlite:///{folder}"}, "client", "list")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"Ошибка: База данных {folder} недоступна: файл не открывается; проверьте, что это файл, "
+        f"а папка {tmp_path} существует и доступна на запись\n"
+    )
