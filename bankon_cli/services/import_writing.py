@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from bankon_cli.config import Settings
@@ -317,6 +317,9 @@ def _add_new_clients_history(
     )
 
 
+SHARED_EMAIL_OWNERS = 5
+
+
 def _warn_shared_emails(
     session: Session, outcomes: list[RowOutcome], by_inn: dict[str, tuple[int, ClientFields]]
 ) -> None:
@@ -325,9 +328,22 @@ def _warn_shared_emails(
     if not created:
         return
     keys = {by_inn[outcome.inn][1].email.key for outcome in created}
+    # A few owners per address are enough to name three others besides the row itself;
+    # reading them all made a file where thousands share one address quadratic.
+    ranked = (
+        select(
+            clients.c.email_key,
+            clients.c.inn,
+            func.row_number()
+            .over(partition_by=clients.c.email_key, order_by=clients.c.id)
+            .label("rank"),
+        )
+        .where(clients.c.email_key.in_(keys))
+        .subquery()
+    )
     owners: dict[str, list[str]] = defaultdict(list)
     for key, inn in session.execute(
-        select(clients.c.email_key, clients.c.inn).where(clients.c.email_key.in_(keys))
+        select(ranked.c.email_key, ranked.c.inn).where(ranked.c.rank <= SHARED_EMAIL_OWNERS)
     ):
         owners[key].append(inn)
     for outcome in created:
