@@ -31,8 +31,8 @@ def can_move(current: ClientStatus, target: ClientStatus) -> bool:
 
 
 def parse_status(text: str) -> ClientStatus | None:
-    """Accept a status code or its Russian label, case-insensitively."""
-    folded = text.strip().casefold().replace("ё", "е")
+    """Accept a status code or its Russian label, case-insensitively, quoted or not."""
+    folded = text.strip().strip("«»\"'“”„ ").casefold().replace("ё", "е")
     for status in ClientStatus:
         if folded in (status.value, status.label.casefold().replace("ё", "е")):
             return status

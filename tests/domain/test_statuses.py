@@ -62,3 +62,8 @@ def test_parse_status_accepts_codes_and_labels(text: str, status: ClientStatus |
 )
 def test_only_attached_clients_have_applications(status: ClientStatus, can: bool) -> None:
     assert can_have_applications(status) is can
+
+
+@pytest.mark.parametrize("text", ["«Закреплен»", '"закреплен"', " „Закреплен“ ", "attached"])
+def test_status_label_copied_with_its_quotes_is_understood(text):
+    assert parse_status(text) is ClientStatus.ATTACHED
