@@ -9,12 +9,15 @@ import typer
 from bankon_cli.cli.client_export import ExportFormat
 from bankon_cli.cli.client_import import OnExistingChoice
 from bankon_cli.cli.options import (
+    AgentFilterOption,
     AgentOption,
     InnArgument,
     ListFormatOption,
     ObjectFormat,
     ObjectFormatOption,
     OutputFormat,
+    RegionFilterOption,
+    StatusFilterOption,
 )
 from bankon_cli.context import AppContext
 
@@ -67,28 +70,9 @@ def client_list(
     search: Annotated[
         str, typer.Option("--search", "-s", help="Поиск по наименованию, ИНН, контакту и email.")
     ] = "",
-    status: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--status",
-            help="Статус: pending («На рассмотрении») или attached («Закреплен»).",
-            show_default=False,
-        ),
-    ] = None,
-    region: Annotated[
-        str | None,
-        typer.Option(
-            "--region", help="Регион: код (77) или название (Москва).", show_default=False
-        ),
-    ] = None,
-    agent: Annotated[
-        str | None,
-        typer.Option(
-            "--agent",
-            help="ИНН агента: только его клиенты и клиенты его субагентов.",
-            show_default=False,
-        ),
-    ] = None,
+    status: StatusFilterOption = None,
+    region: RegionFilterOption = None,
+    agent: AgentFilterOption = None,
     sort: Annotated[
         str,
         typer.Option(
@@ -216,19 +200,9 @@ def client_export(
     search: Annotated[
         str, typer.Option("--search", "-s", help="Поиск по наименованию, ИНН, контакту и email.")
     ] = "",
-    status: Annotated[
-        list[str] | None,
-        typer.Option("--status", help="Статус: pending или attached.", show_default=False),
-    ] = None,
-    region: Annotated[
-        str | None, typer.Option("--region", help="Регион: код или название.", show_default=False)
-    ] = None,
-    agent: Annotated[
-        str | None,
-        typer.Option(
-            "--agent", help="ИНН агента: его клиенты и клиенты субагентов.", show_default=False
-        ),
-    ] = None,
+    status: StatusFilterOption = None,
+    region: RegionFilterOption = None,
+    agent: AgentFilterOption = None,
     out: Annotated[
         str | None,
         typer.Option(

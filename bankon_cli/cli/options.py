@@ -40,3 +40,30 @@ AgentOption = Annotated[
 InnArgument = Annotated[
     str, typer.Argument(help="ИНН клиента (10 или 12 цифр).", show_default=False)
 ]
+StatusFilterOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--status",
+        metavar="СТАТУС",
+        help="Статус: pending («На рассмотрении») или attached («Закреплен»).",
+        show_default=False,
+    ),
+]
+RegionFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        metavar="РЕГИОН",
+        help="Регион: код (77) или название (Москва).",
+        show_default=False,
+    ),
+]
+AgentFilterOption = Annotated[
+    str | None,
+    typer.Option(
+        "--agent",
+        metavar="ИНН",
+        help="ИНН агента: только его клиенты и клиенты его субагентов.",
+        show_default=False,
+    ),
+]
