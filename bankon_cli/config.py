@@ -212,7 +212,48 @@ def load_settings(explicit_path: Path | None = None) -> Settings:
     return settings_from_mapping(raw, path)
 
 
+KNOWN_KEYS: dict[str, frozenset[str]] = {
+    "": frozenset({"database", "agent", "invite", "mail", "email"}),
+    "database": frozenset({"url"}),
+    "agent": frozenset({"inn"}),
+    "email": frozenset({"check_deliverability"}),
+    "invite": frozenset(
+        {
+            "portal_url",
+            "ttl",
+            "resend_cooldown",
+            "remind_after",
+            "max_reminders",
+            "quiet_hours",
+            "timezone",
+        }
+    ),
+    "mail": frozenset({"backend", "from", "outbox_dir", "max_attempts", "retry_base", "smtp"}),
+    "mail.smtp": frozenset(
+        {"host", "port", "security", "username", "password_env", "password", "timeout", "helo"}
+    ),
+}
+
+
+def check_known_keys(raw: dict[str, Any]) -> None:
+    """A misspelt key (`tll` for `ttl`) would silently keep the default: refuse it instead."""
+    for where, known in KNOWN_KEYS.items():
+        table: Any = raw
+        for part in where.split(".") if where else []:
+            table = table.get(part, {}) if isinstance(table, dict) else {}
+        if not isinstance(table, dict):
+            continue
+        unknown = sorted(set(table) - known)
+        if unknown:
+            name = f"{where}.{unknown[0]}" if where else unknown[0]
+            raise ConfigError(
+                f"Неизвестный параметр {name} в конфигурации; допустимые ключи описаны в "
+                "config.example.toml"
+            )
+
+
 def settings_from_mapping(raw: dict[str, Any], path: Path | None = None) -> Settings:
+    check_known_keys(raw)
     database = _section(raw, "database")
     agent = _section(raw, "agent")
     invite = _section(raw, "invite")
