@@ -227,4 +227,4 @@ def test_every_invite_and_mail_command_has_help(cli):
         for command in commands:
             result = cli(group, command, "--help")
             assert result.exit_code == 0
-            assert re.search(r"^  [A-Z]", result.stdout, re.MULTILINE), (group, command)
+            assert re.search(r"^  [А-ЯЁ]", result.stdout, re.MULTILINE), (group, command)
