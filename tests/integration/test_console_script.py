@@ -32,6 +32,28 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def add_agent_and_client(env: dict[str, str], *extra: str) -> subprocess.CompletedProcess[str]:
+    """The README's first steps: the guide's agent, then АО Р-ФАРМ; returns `client add`."""
+    added_agent = run(env, "agent", "add", "--inn", AGENT[0], "--name", AGENT[1])
+    assert added_agent.returncode == 0, added_agent.stderr
+    added = run(
+        env,
+        "client",
+        "add",
+        "--inn",
+        INN,
+        "--contact",
+        CONTACT,
+        "--name",
+        NAME,
+        "--email",
+        EMAIL,
+        *extra,
+    )
+    assert added.returncode == 0, added.stderr
+    return added
+
+
 @pytest.fixture
 def process_env(env: dict[str, str], db_url: str) -> dict[str, str]:
     """The environment of a fresh operator: empty BANKON_HOME, no config; SQLite by default."""
@@ -46,22 +68,7 @@ def test_readme_quickstart_from_an_empty_home(process_env, home, db_url):  # typ
     version = run(process_env, "--version")
     assert (version.returncode, version.stdout) == (0, "bankon 0.1.0\n")
 
-    added_agent = run(process_env, "agent", "add", "--inn", AGENT[0], "--name", AGENT[1])
-    assert added_agent.returncode == 0, added_agent.stderr
-    added = run(
-        process_env,
-        "client",
-        "add",
-        "--inn",
-        INN,
-        "--contact",
-        CONTACT,
-        "--name",
-        NAME,
-        "--email",
-        EMAIL,
-    )
-    assert added.returncode == 0, added.stderr
+    added = add_agent_and_client(process_env)
     assert added.stderr == (
         "Клиент добавлен: АО Р-ФАРМ, ИНН 7726311464, статус «На рассмотрении»\n"
         "Приглашение отправлено на info@r-pharm.com\n"
@@ -202,22 +209,7 @@ def test_piped_list_never_cuts_an_inn_or_a_long_email(process_env):  # type: ign
 )
 def test_a_reader_that_leaves_early_is_no_failure(process_env, args):  # type: ignore[no-untyped-def]
     """`bankon client list | head -1`: exit 0 and no complaint when the pipe closes."""
-    assert run(process_env, "agent", "add", "--inn", AGENT[0], "--name", AGENT[1]).returncode == 0
-    added = run(
-        process_env,
-        "client",
-        "add",
-        "--inn",
-        INN,
-        "--contact",
-        CONTACT,
-        "--name",
-        NAME,
-        "--email",
-        EMAIL,
-        "--no-invite",
-    )
-    assert added.returncode == 0, added.stderr
+    add_agent_and_client(process_env, "--no-invite")
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before bankon writes a byte
     try:
